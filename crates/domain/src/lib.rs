@@ -16,6 +16,7 @@ pub mod geo;
 pub mod jurisdiction;
 pub mod lang;
 pub mod responsibility;
+pub mod staff;
 pub mod taxonomy;
 pub mod time;
 

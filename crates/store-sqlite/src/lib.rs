@@ -1,1 +1,291 @@
-//! (in progress)
+//! yiwang's embedded store: SQLite in WAL mode, one file in the data directory.
+//!
+//! One writer thread owns the only writing connection and commits in groups: whatever commits
+//! arrive while it is busy go into the next transaction together, each inside its own savepoint
+//! so one refusal does not undo the others. A commit is answered only after its transaction is
+//! durable (`synchronous=FULL` by default), so an acknowledged write survives `kill -9` and a
+//! power cut. Reads run on a small pool of read-only connections, beside the writer (WAL).
+
+mod rows;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use tokio::sync::oneshot;
+use yiwang_domain::audit::{CaseHead, LedgerEntry};
+use yiwang_domain::case::{Case, Event};
+use yiwang_domain::geo::Point;
+use yiwang_domain::taxonomy::SubclassId;
+use yiwang_domain::time::Timestamp;
+use yiwang_store::{CaseFilter, Change, LedgerHead, Reference, Result, Store, StoreError};
+
+/// Embedded migrations, applied in order at open.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+/// How long a group may grow: commits beyond this wait for the next transaction.
+const MAX_GROUP: usize = 1024;
+const READERS: usize = 4;
+
+/// How hard to push data to disk before acknowledging.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// Survives a crash of the process and of the machine (`synchronous=FULL`).
+    #[default]
+    Full,
+    /// Survives a crash of the process, not a power cut (`synchronous=NORMAL`).
+    Normal,
+}
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: mpsc::Sender<Job>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+type Work = Box<dyn FnOnce(&mut Connection) + Send>;
+
+enum Job {
+    Commit(Vec<Change>, oneshot::Sender<Result<LedgerHead>>),
+    /// Any other write, run alone in the writer thread.
+    Run(Work),
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `yiwang.db` in `dir` and brings its schema up to date.
+    pub fn open(dir: &Path, durability: Durability) -> Result<SqliteStore> {
+        std::fs::create_dir_all(dir).map_err(|e| backend(format!("cannot create data directory {}: {e}", dir.display())))?;
+        let path = dir.join("yiwang.db");
+        let mut conn = Connection::open(&path).map_err(backend)?;
+        let sync = match durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
+             PRAGMA busy_timeout = 5000; PRAGMA cache_size = -65536;"
+        ))
+        .map_err(backend)?;
+        migrate(&mut conn)?;
+        let ledger = rows::ledger_head(&conn)?;
+
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let r = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(backend)?;
+            r.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA cache_size = -32768;").map_err(backend)?;
+            readers.push(r);
+        }
+        let (tx, rx) = mpsc::channel();
+        thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || Writer { conn, ledger }.run(rx))
+            .map_err(backend)?;
+        Ok(SqliteStore { path, writer: tx, readers: Arc::new(Mutex::new(readers)) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` on a read-only connection, off the async runtime.
+    async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> Result<T> {
+        let pool = self.readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.lock().expect("reader pool").pop();
+            let conn = match conn {
+                Some(c) => c,
+                // More readers than the pool holds: open one more, and keep it afterwards.
+                None => Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(backend)?,
+            };
+            let out = f(&conn);
+            pool.lock().expect("reader pool").push(conn);
+            out
+        })
+        .await
+        .map_err(backend)?
+    }
+
+    /// Runs `f` in the writer thread, inside one transaction.
+    async fn write<T: Send + 'static>(&self, f: impl FnOnce(&rusqlite::Transaction) -> Result<T> + Send + 'static) -> Result<T> {
+        let (tx, rx) = oneshot::channel();
+        let work: Work = Box::new(move |conn| {
+            let out = (|| {
+                let t = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+                let v = f(&t)?;
+                t.commit().map_err(backend)?;
+                Ok(v)
+            })();
+            let _ = tx.send(out);
+        });
+        self.writer.send(Job::Run(work)).map_err(|_| backend("the writer thread has stopped"))?;
+        rx.await.map_err(|_| backend("the writer thread has stopped"))?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+        .map_err(backend)?;
+    for (version, sql) in MIGRATIONS {
+        let t = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+        let done: Option<i64> = t.query_row("SELECT version FROM schema_migrations WHERE version = ?1", [version], |r| r.get(0)).optional().map_err(backend)?;
+        if done.is_none() {
+            t.execute_batch(sql).map_err(|e| backend(format!("migration {version}: {e}")))?;
+            t.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", params![version, Timestamp::now().0]).map_err(backend)?;
+        }
+        t.commit().map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// The writer thread: the one connection that writes, and the ledger head in memory.
+struct Writer {
+    conn: Connection,
+    ledger: LedgerHead,
+}
+
+impl Writer {
+    fn run(mut self, rx: mpsc::Receiver<Job>) {
+        while let Ok(first) = rx.recv() {
+            let mut group = Vec::new();
+            let mut next = Some(first);
+            while let Some(job) = next.take() {
+                match job {
+                    Job::Commit(changes, reply) => group.push((changes, reply)),
+                    Job::Run(work) => {
+                        // Keep order: flush the commits before this write.
+                        self.commit_group(std::mem::take(&mut group));
+                        work(&mut self.conn);
+                        if let Ok(head) = rows::ledger_head(&self.conn) {
+                            self.ledger = head;
+                        }
+                    }
+                }
+                if group.len() < MAX_GROUP {
+                    next = rx.try_recv().ok();
+                }
+            }
+            self.commit_group(group);
+        }
+    }
+
+    fn commit_group(&mut self, group: Vec<(Vec<Change>, oneshot::Sender<Result<LedgerHead>>)>) {
+        if group.is_empty() {
+            return;
+        }
+        let before = self.ledger;
+        let outcome = (|| -> Result<Vec<Result<LedgerHead>>> {
+            let t = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let mut answers = Vec::with_capacity(group.len());
+            for (changes, _) in &group {
+                let mark = self.ledger;
+                t.execute_batch("SAVEPOINT one").map_err(backend)?;
+                match rows::apply(&t, changes, &mut self.ledger) {
+                    Ok(()) => {
+                        t.execute_batch("RELEASE one").map_err(backend)?;
+                        answers.push(Ok(self.ledger));
+                    }
+                    Err(e) => {
+                        t.execute_batch("ROLLBACK TO one; RELEASE one").map_err(backend)?;
+                        self.ledger = mark;
+                        answers.push(Err(e));
+                    }
+                }
+            }
+            if self.ledger != before {
+                t.execute("UPDATE ledger_head SET seq = ?1, hash = ?2 WHERE id = 1", params![self.ledger.seq, &self.ledger.hash[..]])
+                    .map_err(backend)?;
+            }
+            t.commit().map_err(backend)?;
+            Ok(answers)
+        })();
+        match outcome {
+            Ok(answers) => {
+                for ((_, reply), answer) in group.into_iter().zip(answers) {
+                    let _ = reply.send(answer);
+                }
+            }
+            Err(e) => {
+                self.ledger = before;
+                for (_, reply) in group {
+                    let _ = reply.send(Err(backend(&e)));
+                }
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn save_reference(&self, reference: &Reference) -> Result<()> {
+        let reference = reference.clone();
+        self.write(move |t| rows::save_reference(t, &reference)).await
+    }
+
+    async fn load_reference(&self) -> Result<Reference> {
+        self.read(rows::load_reference).await
+    }
+
+    async fn allocate_case_ids(&self, n: u32) -> Result<i64> {
+        self.write(move |t| {
+            t.query_row("UPDATE counters SET next = next + ?1 WHERE name = 'case' RETURNING next - ?1", [n], |r| r.get(0)).map_err(backend)
+        })
+        .await
+    }
+
+    async fn commit(&self, changes: Vec<Change>) -> Result<LedgerHead> {
+        let (tx, rx) = oneshot::channel();
+        self.writer.send(Job::Commit(changes, tx)).map_err(|_| backend("the writer thread has stopped"))?;
+        rx.await.map_err(|_| backend("the writer thread has stopped"))?
+    }
+
+    async fn case(&self, id: i64) -> Result<Option<Case>> {
+        self.read(move |c| rows::case(c, id)).await
+    }
+
+    async fn events(&self, case_id: i64) -> Result<Vec<Event>> {
+        self.read(move |c| rows::events(c, "WHERE case_id = ?1 ORDER BY seq", params![case_id])).await
+    }
+
+    async fn find_cases(&self, filter: &CaseFilter) -> Result<Vec<Case>> {
+        let filter = filter.clone();
+        self.read(move |c| rows::find_cases(c, &filter)).await
+    }
+
+    async fn open_cases_near(&self, subclass: SubclassId, sw: Point, ne: Point, since: Timestamp) -> Result<Vec<Case>> {
+        self.read(move |c| rows::open_cases_near(c, subclass, sw, ne, since)).await
+    }
+
+    async fn count_cases(&self) -> Result<i64> {
+        self.read(|c| c.query_row("SELECT count(*) FROM cases", [], |r| r.get(0)).map_err(backend)).await
+    }
+
+    async fn case_heads(&self, after_id: i64, limit: u32) -> Result<Vec<CaseHead>> {
+        self.read(move |c| rows::case_heads(c, after_id, limit)).await
+    }
+
+    async fn events_page(&self, after: (i64, u32), limit: u32) -> Result<Vec<Event>> {
+        self.read(move |c| {
+            rows::events(c, "WHERE (case_id, seq) > (?1, ?2) ORDER BY case_id, seq LIMIT ?3", params![after.0, after.1, limit])
+        })
+        .await
+    }
+
+    async fn ledger_page(&self, after_seq: i64, limit: u32) -> Result<Vec<LedgerEntry>> {
+        self.read(move |c| rows::ledger_page(c, after_seq, limit)).await
+    }
+
+    async fn ledger_head(&self) -> Result<LedgerHead> {
+        self.read(|c| rows::ledger_head(c)).await
+    }
+}

@@ -1,1 +1,121 @@
-//! (in progress)
+//! The storage interface of yiwang.
+//!
+//! [`Store`] is what the engine needs from a database: keep the reference data (areas, grids,
+//! units, the responsibility list, staff), append case changes atomically with the ledger, and
+//! read cases, events and the audit trail back. Two crates implement it, `yiwang-store-sqlite`
+//! and `yiwang-store-postgres`; [`conformance`] is the one behaviour story both must pass
+//! unchanged.
+//!
+//! API boundary: a store decides nothing about cases. The domain computes the next case and its
+//! event (with the per-case hash); the store checks that nobody changed the case in between
+//! (`expected_seq`), chains the event into the ledger, and persists both in one transaction.
+
+pub mod conformance;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use yiwang_domain::Refusal;
+use yiwang_domain::audit::{CaseHead, Hash, LedgerEntry};
+use yiwang_domain::case::{Case, Event, State};
+use yiwang_domain::codes::AreaCode;
+use yiwang_domain::geo::Point;
+use yiwang_domain::jurisdiction::{Area, Grid};
+use yiwang_domain::responsibility::{Duty, Unit};
+use yiwang_domain::staff::Staff;
+use yiwang_domain::taxonomy::SubclassId;
+use yiwang_domain::time::Timestamp;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The case changed since it was read: read it again and decide again.
+    #[error("case {case_id} changed concurrently (expected event {expected}, found {found})")]
+    Conflict { case_id: i64, expected: u32, found: u32 },
+    /// The caller asked for something that cannot be stored (a duplicate id, a missing case).
+    #[error("{0}")]
+    Refused(Refusal),
+    /// The database failed: an internal fault, logged and answered with 500.
+    #[error("database: {0}")]
+    Backend(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The base data of a deployment (基础数据): one authoritative copy, loaded into memory at start.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reference {
+    pub areas: Vec<Area>,
+    pub grids: Vec<Grid>,
+    pub units: Vec<Unit>,
+    pub duties: Vec<Duty>,
+    pub staff: Vec<Staff>,
+}
+
+/// One case change to persist: the case as it is after the event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    pub case: Case,
+    pub event: Event,
+}
+
+impl Change {
+    /// The `seq` the stored case must still have (0 for a new case).
+    pub fn expected_seq(&self) -> u32 {
+        self.event.seq - 1
+    }
+}
+
+/// Where the ledger stood after a commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LedgerHead {
+    pub seq: i64,
+    pub hash: Hash,
+}
+
+/// Filters for listing cases; all optional, combined with AND.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CaseFilter {
+    /// Cases whose grid lies under this node.
+    pub area: Option<AreaCode>,
+    pub states: Vec<State>,
+    pub subclass: Option<SubclassId>,
+    pub lead_unit: Option<String>,
+    /// Cases this resident follows (reported, or merged into).
+    pub follower: Option<String>,
+    pub overdue: Option<bool>,
+    pub reported_from: Option<Timestamp>,
+    pub reported_to: Option<Timestamp>,
+    /// Keyset paging: only ids below this one (newest first).
+    pub before_id: Option<i64>,
+    pub limit: u32,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Replaces the reference data as a whole, in one transaction.
+    async fn save_reference(&self, reference: &Reference) -> Result<()>;
+    async fn load_reference(&self) -> Result<Reference>;
+
+    /// Reserves `n` consecutive case ids and returns the first.
+    async fn allocate_case_ids(&self, n: u32) -> Result<i64>;
+
+    /// Appends the changes atomically: all or none. A new case has `event.seq == 1`.
+    async fn commit(&self, changes: Vec<Change>) -> Result<LedgerHead>;
+
+    async fn case(&self, id: i64) -> Result<Option<Case>>;
+    async fn events(&self, case_id: i64) -> Result<Vec<Event>>;
+    /// Newest first.
+    async fn find_cases(&self, filter: &CaseFilter) -> Result<Vec<Case>>;
+    /// Open cases of a subclass reported since `since` inside the box (south-west, north-east).
+    async fn open_cases_near(&self, subclass: SubclassId, sw: Point, ne: Point, since: Timestamp) -> Result<Vec<Case>>;
+    async fn count_cases(&self) -> Result<i64>;
+
+    /// Audit trail, in pages: case heads by id, events by (case id, seq), ledger by position.
+    async fn case_heads(&self, after_id: i64, limit: u32) -> Result<Vec<CaseHead>>;
+    async fn events_page(&self, after: (i64, u32), limit: u32) -> Result<Vec<Event>>;
+    async fn ledger_page(&self, after_seq: i64, limit: u32) -> Result<Vec<LedgerEntry>>;
+    async fn ledger_head(&self) -> Result<LedgerHead>;
+}
