@@ -288,4 +288,8 @@ impl Store for SqliteStore {
     async fn ledger_head(&self) -> Result<LedgerHead> {
         self.read(|c| rows::ledger_head(c)).await
     }
+
+    async fn schema(&self) -> Result<Vec<String>> {
+        self.read(rows::schema).await
+    }
 }

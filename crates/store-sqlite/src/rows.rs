@@ -311,3 +311,27 @@ pub fn load_reference(c: &Connection) -> Result<Reference> {
     }
     Ok(r)
 }
+
+pub fn schema(c: &Connection) -> Result<Vec<String>> {
+    let mut st = c
+        .prepare(
+            "SELECT m.name, p.name, p.type FROM sqlite_schema m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'schema_migrations'",
+        )
+        .map_err(backend)?;
+    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))).map_err(backend)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (table, column, ty) = row.map_err(backend)?;
+        let ty = match ty.to_ascii_uppercase().as_str() {
+            "INTEGER" => "integer",
+            "REAL" => "real",
+            "TEXT" => "text",
+            "BLOB" => "bytes",
+            other => return Err(backend(format!("unexpected column type {other}"))),
+        };
+        out.push(format!("{table}.{column} {ty}"));
+    }
+    out.sort();
+    Ok(out)
+}

@@ -10,6 +10,7 @@
 //! event (with the per-case hash); the store checks that nobody changed the case in between
 //! (`expected_seq`), chains the event into the ledger, and persists both in one transaction.
 
+pub mod audit;
 pub mod conformance;
 
 use async_trait::async_trait;
@@ -118,4 +119,8 @@ pub trait Store: Send + Sync + 'static {
     async fn events_page(&self, after: (i64, u32), limit: u32) -> Result<Vec<Event>>;
     async fn ledger_page(&self, after_seq: i64, limit: u32) -> Result<Vec<LedgerEntry>>;
     async fn ledger_head(&self) -> Result<LedgerHead>;
+
+    /// The logical schema, as sorted `table.column type` lines with types folded to
+    /// integer / real / text / bytes, so that the two backends' migrations can be compared.
+    async fn schema(&self) -> Result<Vec<String>>;
 }

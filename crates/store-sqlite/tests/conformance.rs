@@ -1,0 +1,28 @@
+//! The shared conformance story, on SQLite.
+
+use std::sync::Arc;
+
+use yiwang_store::conformance;
+use yiwang_store_sqlite::{Durability, SqliteStore};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    conformance::run(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampering_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    let path = store.path().to_owned();
+    let sql: conformance::RawSql = Arc::new(move |stmt: String| {
+        let path = path.clone();
+        Box::pin(async move {
+            let c = rusqlite::Connection::open(path).unwrap();
+            c.execute_batch(&stmt).unwrap_or_else(|e| panic!("{stmt}: {e}"));
+        })
+    });
+    conformance::tampering_is_named(Arc::new(store), sql).await;
+}
