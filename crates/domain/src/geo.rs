@@ -12,6 +12,9 @@
 //! - Grids tile a community seamlessly (无缝拼接), so a point on a shared border, or on the
 //!   vertex shared by four grids, lies in several closed polygons. It then goes to the grid with
 //!   the **smallest code** among them, whatever the order in which the grids were loaded.
+//! - A point in no grid but within a few centimetres of one (a digitising sliver between
+//!   neighbours, see [`GridIndex::DEFAULT_SNAP_M`]) goes to the smallest code among the grids
+//!   that close; farther out it is refused as `outside_grids`, naming the nearest grid.
 //! - Distances to polygons use a local equirectangular projection at the query point's latitude:
 //!   within about 0.1 % at city scale, only rough beyond a hundred kilometres. [`distance_m`]
 //!   between two points is the haversine distance.
@@ -595,7 +598,7 @@ mod tests {
 
     /// A seamless synthetic tiling of `cols × rows` cells over `width × height` degrees from
     /// [`ORIGIN`], numbered west→east then north→south. Columns before `irregular_from` are
-    /// rectangles (every seventh of them with a square hole filled by a grid of its own);
+    /// rectangles (with `holes`, every seventh has a square hole filled by a grid of its own);
     /// the others have jittered corners and 0–4 extra vertices on each edge, shared with the
     /// neighbour, so they are irregular and often concave (4–20 vertices).
     fn tiling(
@@ -604,6 +607,7 @@ mod tests {
         width: f64,
         height: f64,
         irregular_from: usize,
+        holes: bool,
         seed: u64,
     ) -> Vec<(AreaCode, Polygon)> {
         let mut rng = Rng(seed);
@@ -676,13 +680,14 @@ mod tests {
                 let n = (rows - 1 - r) * cols + c;
                 let id = format!("110101001{:03}{:03}", n / 999 + 1, n % 999 + 1);
                 let mut polygon = Polygon { exterior: ring, holes: Vec::new() };
-                if c < irregular_from && (c + r) % 7 == 3 {
+                if holes && c < irregular_from && (c + r) % 7 == 3 {
                     let (x, y) = (ORIGIN.lon + c as f64 * w, ORIGIN.lat + r as f64 * h);
                     let hole =
                         Polygon::rectangle(x + 0.35 * w, y + 0.35 * h, x + 0.65 * w, y + 0.65 * h);
                     polygon.holes.push(hole.exterior.iter().rev().copied().collect());
                     inner += 1;
-                    grids.push((code(&format!("110101001999{inner:03}")), hole));
+                    let id = format!("110101001{:03}{:03}", 900 + inner / 999, inner % 999 + 1);
+                    grids.push((code(&id), hole));
                 }
                 grids.push((code(&id), polygon));
             }
@@ -1020,7 +1025,7 @@ mod tests {
     fn random_points_agree_with_a_brute_force_scan() {
         let (cols, rows) = (20, 15);
         let (width, height) = (0.02, 0.012);
-        let grids = tiling(cols, rows, width, height, 8, 7);
+        let grids = tiling(cols, rows, width, height, 8, true, 7);
         assert!(grids.len() > 300);
         let index = GridIndex::new(grids.iter().rev().cloned()).unwrap().with_snap_m(0.0);
         assert_eq!(index.len(), grids.len());
@@ -1097,14 +1102,8 @@ mod tests {
     fn speed_of_locate_over_40625_grids() {
         let (width, height) = (east_deg(5000.0, 39.9), 5000.0 / M_PER_DEG);
         let started = Instant::now();
-        let grids = tiling(325, 125, width, height, 162, 1);
-        assert_eq!(
-            grids.len(),
-            40_625
-                + (0..125usize)
-                    .map(|r| (0..162).filter(|c| (c + r) % 7 == 3).count())
-                    .sum::<usize>()
-        );
+        let grids = tiling(325, 125, width, height, 162, false, 1);
+        assert_eq!(grids.len(), 40_625);
         let vertices: usize = grids.iter().map(|(_, g)| g.exterior.len()).sum();
         let generated = started.elapsed();
         let started = Instant::now();
@@ -1124,24 +1123,24 @@ mod tests {
                 )
             })
             .collect();
+        let per_second = |started: Instant| points.len() as f64 / started.elapsed().as_secs_f64();
         for round in 0..3 {
             let started = Instant::now();
-            let mut found = 0usize;
             for &p in &points {
-                found += usize::from(index.locate_ref(black_box(p)).is_ok());
+                black_box(index.locate_ref(black_box(p)).unwrap());
             }
-            let s = started.elapsed().as_secs_f64();
-            assert_eq!(found, points.len());
-            println!("round {round}: locate_ref {:.2} M lookups/s", points.len() as f64 / s / 1e6);
+            let borrowed = per_second(started);
+            let started = Instant::now();
+            for &p in &points {
+                black_box(index.locate(black_box(p)).unwrap());
+            }
+            let owned = per_second(started);
+            println!(
+                "round {round}: locate_ref {:.2} M/s, locate {:.2} M/s (1 thread)",
+                borrowed / 1e6,
+                owned / 1e6
+            );
         }
-        let started = Instant::now();
-        for &p in &points {
-            black_box(index.locate(black_box(p)).unwrap());
-        }
-        println!(
-            "locate (owned code) {:.2} M lookups/s",
-            points.len() as f64 / started.elapsed().as_secs_f64() / 1e6
-        );
         let outside: Vec<Point> = (0..10_000)
             .map(|_| {
                 pt(
