@@ -1,1 +1,260 @@
-//! (in progress)
+//! The case engine (案件引擎): the deployment's rules and reference data in memory, a [`Store`]
+//! underneath, and one way in for every change of a case.
+//!
+//! Data flows one way: a caller's input is parsed into domain types, the domain decides
+//! (`case::open`, `case::decide`), and the store persists the case and its event atomically.
+//! When two people act on one case at once, the loser's decision is made again on the fresh case
+//! (and refused if it no longer applies), so nobody acts on a stale picture.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde::{Deserialize, Serialize};
+use yiwang_domain::Refusal;
+use yiwang_domain::case::{self, Action, Actor, Case, Channel, Command, Event, Report, Rules};
+use yiwang_domain::codes::AreaCode;
+use yiwang_domain::duplicates::{self, DuplicateWindow, Suggestion};
+use yiwang_domain::geo::{GridIndex, Point};
+use yiwang_domain::jurisdiction::Jurisdiction;
+use yiwang_domain::responsibility::{Assignment, ResponsibilityList};
+use yiwang_domain::staff::Staff;
+use yiwang_domain::taxonomy::{RequestType, SubclassId, Urgency};
+use yiwang_domain::time::Timestamp;
+use yiwang_store::{Change, Reference, Store, StoreError};
+
+/// Case ids are reserved from the store in blocks, so that several nodes never clash and a
+/// report costs no extra round trip.
+const ID_BLOCK: u32 = 256;
+/// How often a decision is retried when another writer changed the case in between.
+const RETRIES: usize = 8;
+/// Longest description accepted (Open311 allows 4,000 characters).
+pub const MAX_DESCRIPTION: usize = 4_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The caller asked for something the rules do not allow: a 4xx, in the caller's language.
+    #[error("{0}")]
+    Refused(Refusal),
+    #[error("case {0} not found")]
+    NotFound(i64),
+    /// The database failed: a 500, logged.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<Refusal> for EngineError {
+    fn from(r: Refusal) -> Self {
+        EngineError::Refused(r)
+    }
+}
+
+impl From<StoreError> for EngineError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Refused(r) => EngineError::Refused(r),
+            other => EngineError::Store(other),
+        }
+    }
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// The reference data in the shape the engine uses it.
+pub struct Loaded {
+    pub reference: Reference,
+    pub jurisdiction: Jurisdiction,
+    pub grids: GridIndex,
+    pub responsibility: ResponsibilityList,
+    staff: HashMap<String, usize>,
+}
+
+impl Loaded {
+    /// Checks the reference data hangs together and indexes it.
+    pub fn new(reference: Reference) -> Result<Loaded, Refusal> {
+        let jurisdiction = Jurisdiction::new(reference.areas.clone(), reference.grids.clone())?;
+        let grids = GridIndex::new(jurisdiction.unit_grids().map(|g| (g.code.clone(), g.polygon.clone())))?;
+        let responsibility = ResponsibilityList::new(reference.units.clone(), reference.duties.clone())?;
+        let staff = reference.staff.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect();
+        Ok(Loaded { reference, jurisdiction, grids, responsibility, staff })
+    }
+
+    pub fn staff(&self, id: &str) -> Option<&Staff> {
+        self.staff.get(id).map(|&i| &self.reference.staff[i])
+    }
+}
+
+/// What a reporter says, before the engine locates and checks it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewReport {
+    pub subclass: SubclassId,
+    #[serde(default)]
+    pub request_type: RequestType,
+    #[serde(default)]
+    pub urgency: Option<Urgency>,
+    pub location: Point,
+    #[serde(default)]
+    pub address: String,
+    pub description: String,
+    #[serde(default)]
+    pub channel: Channel,
+    #[serde(default)]
+    pub photos: Vec<String>,
+}
+
+pub struct Engine {
+    store: Arc<dyn Store>,
+    rules: Arc<Rules>,
+    loaded: RwLock<Arc<Loaded>>,
+    ids: Mutex<std::ops::Range<i64>>,
+    pub duplicate_window: DuplicateWindow,
+}
+
+impl Engine {
+    /// Starts on a store, loading its reference data.
+    pub async fn start(store: Arc<dyn Store>, rules: Rules) -> Result<Engine> {
+        let reference = store.load_reference().await?;
+        let loaded = Loaded::new(reference)?;
+        Ok(Engine { store, rules: Arc::new(rules), loaded: RwLock::new(Arc::new(loaded)), ids: Mutex::new(0..0), duplicate_window: DuplicateWindow::default() })
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// The reference data now in force.
+    pub fn loaded(&self) -> Arc<Loaded> {
+        self.loaded.read().expect("reference lock").clone()
+    }
+
+    /// Replaces the reference data: checked first, then stored, then put in force.
+    pub async fn import_reference(&self, reference: Reference) -> Result<()> {
+        let loaded = Loaded::new(reference)?;
+        self.store.save_reference(&loaded.reference).await?;
+        *self.loaded.write().expect("reference lock") = Arc::new(loaded);
+        Ok(())
+    }
+
+    /// The unit grid at a point (or the refusal naming the nearest grid).
+    pub fn locate(&self, p: Point) -> Result<AreaCode, Refusal> {
+        self.loaded().grids.locate(p)
+    }
+
+    /// Who the responsibility list says must act on this case.
+    pub fn suggest_units(&self, case: &Case) -> Result<Assignment, Refusal> {
+        self.loaded().responsibility.assign(&self.rules.taxonomy, case.subclass, &case.grid)
+    }
+
+    async fn next_id(&self) -> Result<i64> {
+        if let Some(id) = self.ids.lock().expect("id block").next() {
+            return Ok(id);
+        }
+        let first = self.store.allocate_case_ids(ID_BLOCK).await?;
+        let mut block = self.ids.lock().expect("id block");
+        // Another task may have refilled meanwhile; either block is ours to use.
+        if block.is_empty() {
+            *block = first..first + ID_BLOCK as i64;
+        }
+        Ok(block.next().expect("a fresh block is not empty"))
+    }
+
+    /// Takes in a report: checks it, locates it to its unit grid and opens a case.
+    pub async fn report(&self, input: NewReport, reporter: &Actor, at: Timestamp) -> Result<Case> {
+        let location = Point::new_checked(input.location.lon, input.location.lat)?;
+        let description = input.description.trim();
+        if description.is_empty() {
+            return Err(Refusal::bad_field("description", "请描述问题", "describe the problem").into());
+        }
+        if description.chars().count() > MAX_DESCRIPTION {
+            return Err(Refusal::bad_field("description", format!("不能超过 {MAX_DESCRIPTION} 字"), format!("at most {MAX_DESCRIPTION} characters")).into());
+        }
+        self.rules.taxonomy.require("subclass", input.subclass)?;
+        let grid = self.locate(location)?;
+        let report = Report {
+            subclass: input.subclass,
+            request_type: input.request_type,
+            urgency: input.urgency,
+            grid,
+            location,
+            address: input.address.trim().to_owned(),
+            description: description.to_owned(),
+            channel: input.channel,
+            photos: input.photos,
+        };
+        let id = self.next_id().await?;
+        let (case, event) = case::open(id, report, reporter, at, &self.rules)?;
+        self.store.commit(vec![Change { case: case.clone(), event }]).await?;
+        Ok(case)
+    }
+
+    pub async fn case(&self, id: i64) -> Result<Case> {
+        self.store.case(id).await?.ok_or(EngineError::NotFound(id))
+    }
+
+    /// Takes one step of the closed loop on a case.
+    pub async fn act(&self, case_id: i64, cmd: Command) -> Result<(Case, Event)> {
+        self.check_command(&cmd)?;
+        let mut last = None;
+        for _ in 0..RETRIES {
+            let case = self.case(case_id).await?;
+            let (next, event) = case::decide(&case, &cmd, &self.rules)?;
+            match self.store.commit(vec![Change { case: next.clone(), event: event.clone() }]).await {
+                Ok(_) => return Ok((next, event)),
+                Err(e @ StoreError::Conflict { .. }) => last = Some(e),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(last.expect("retried at least once").into())
+    }
+
+    /// Merges `duplicate` into `into`: the duplicate ends, its reporter follows the survivor.
+    pub async fn merge(&self, duplicate: i64, into: i64, actor: &Actor, at: Timestamp, note: &str) -> Result<Case> {
+        let mut last = None;
+        for _ in 0..RETRIES {
+            let dup = self.case(duplicate).await?;
+            let master = self.case(into).await?;
+            if !master.state.is_open() {
+                return Err(Refusal::new("merge_into_closed", format!("案卷 {into} 已办结，不能并入"), format!("case {into} is finished; nothing can be merged into it")).into());
+            }
+            let mark = Command { actor: actor.clone(), at, action: Action::MarkDuplicate { of: into }, note: note.to_owned(), attachments: vec![] };
+            let (d2, e2) = case::decide(&dup, &mark, &self.rules)?;
+            let absorb = Command { action: Action::AbsorbDuplicate { duplicate, reporter: dup.reporter.clone() }, ..mark };
+            let (m2, e1) = case::decide(&master, &absorb, &self.rules)?;
+            match self.store.commit(vec![Change { case: d2, event: e2 }, Change { case: m2.clone(), event: e1 }]).await {
+                Ok(_) => return Ok(m2),
+                Err(e @ StoreError::Conflict { .. }) => last = Some(e),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(last.expect("retried at least once").into())
+    }
+
+    /// Open cases that look like the same problem as this one, nearest first.
+    pub async fn suggest_duplicates(&self, case: &Case) -> Result<Vec<Suggestion>> {
+        let w = &self.duplicate_window;
+        let (sw, ne) = w.bbox(case.location);
+        let candidates = self.store.open_cases_near(case.subclass, sw, ne, w.since(case.reported_at)).await?;
+        Ok(duplicates::suggest(w, case, &candidates))
+    }
+
+    /// Checks what the state machine cannot know: that named units and areas exist.
+    fn check_command(&self, cmd: &Command) -> Result<(), Refusal> {
+        let loaded = self.loaded();
+        match &cmd.action {
+            Action::Dispatch { lead, assisting } => {
+                loaded.responsibility.require_unit("lead", lead)?;
+                for a in assisting {
+                    loaded.responsibility.require_unit("assisting", a)?;
+                }
+            }
+            Action::Escalate { to } if loaded.jurisdiction.area(to).is_none() => {
+                return Err(Refusal::bad_field("to", format!("辖区 {to} 不存在"), format!("area {to} does not exist")));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
