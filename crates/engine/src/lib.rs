@@ -163,6 +163,13 @@ impl Engine {
 
     /// Takes in a report: checks it, locates it to its unit grid and opens a case.
     pub async fn report(&self, input: NewReport, reporter: &Actor, at: Timestamp) -> Result<Case> {
+        let id = self.next_id().await?;
+        self.report_as(id, input, reporter, at).await
+    }
+
+    /// Like [`Engine::report`], with an id reserved beforehand (`Store::allocate_case_ids`), for
+    /// imports and simulations that must give the same ids on every run.
+    pub async fn report_as(&self, id: i64, input: NewReport, reporter: &Actor, at: Timestamp) -> Result<Case> {
         let location = Point::new_checked(input.location.lon, input.location.lat)?;
         let description = input.description.trim();
         if description.is_empty() {
@@ -184,7 +191,6 @@ impl Engine {
             channel: input.channel,
             photos: input.photos,
         };
-        let id = self.next_id().await?;
         let (case, event) = case::open(id, report, reporter, at, &self.rules)?;
         self.store.commit(vec![Change { case: case.clone(), event }]).await?;
         Ok(case)

@@ -1,1 +1,107 @@
-//! (in progress)
+//! yiwang over HTTP (axum).
+//!
+//! Architecture invariant: the only crate that knows HTTP. Handlers parse requests into domain
+//! types, call the engine, and turn its answers into responses; they decide nothing themselves.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use yiwang_domain::codes::Level;
+use yiwang_engine::Engine;
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<Engine>);
+
+pub fn router(engine: Arc<Engine>) -> Router {
+    Router::new().route("/", get(home)).route("/healthz", get(healthz)).with_state(AppState(engine))
+}
+
+/// Serves until ctrl-c or SIGTERM, then finishes the requests in flight.
+pub async fn serve(engine: Arc<Engine>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    axum::serve(listener, router(engine)).with_graceful_shutdown(shutdown()).await
+}
+
+pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// 200 once the store answers: the engine is up and its reference data loaded.
+async fn healthz(State(AppState(engine)): State<AppState>) -> Response {
+    match engine.store().ledger_head().await {
+        Ok(head) => (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("ok {}\n", head.seq)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response()
+        }
+    }
+}
+
+/// A minimal first page: where this deployment is and how much it holds.
+async fn home(State(AppState(engine)): State<AppState>) -> Response {
+    let loaded = engine.loaded();
+    let top: Vec<String> = loaded
+        .jurisdiction
+        .areas()
+        .filter(|a| a.code.level() == Level::County)
+        .map(|a| format!("{}（{}）", escape(&a.name), a.code))
+        .collect();
+    let cases = engine.store().count_cases().await;
+    let ledger = engine.store().ledger_head().await;
+    let (cases, events) = match (cases, ledger) {
+        (Ok(c), Ok(l)) => (c, l.seq),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(error = %e, "home page");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+        }
+    };
+    let streets = loaded.jurisdiction.areas().filter(|a| a.code.level() == Level::Street).count();
+    let communities = loaded.jurisdiction.areas().filter(|a| a.code.level() == Level::Community).count();
+    let grids = loaded.grids.len();
+    Html(format!(
+        r#"<!doctype html>
+<html lang="zh-CN">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>一网 yiwang</title>
+<style>body{{font:18px/1.6 system-ui,"WenQuanYi Micro Hei",sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}}
+dt{{font-weight:bold}}dd{{margin:0 0 .5rem 0}}</style></head>
+<body>
+<main>
+<h1>一网 <span lang="en">yiwang</span></h1>
+<p>网格化基层治理平台 · <span lang="en">grid-based grassroots governance</span></p>
+<dl>
+<dt>辖区 <span lang="en">Jurisdiction</span></dt><dd>{top}</dd>
+<dt>街道 / 社区 / 网格 <span lang="en">Streets / communities / grids</span></dt><dd>{streets} / {communities} / {grids}</dd>
+<dt>案卷 <span lang="en">Cases</span></dt><dd>{cases}</dd>
+<dt>审计链事件 <span lang="en">Events in the audit ledger</span></dt><dd>{events}</dd>
+</dl>
+<p><a href="/healthz">/healthz</a></p>
+</main>
+</body></html>"#,
+        top = if top.is_empty() { "—".to_string() } else { top.join("、") },
+    ))
+    .into_response()
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
