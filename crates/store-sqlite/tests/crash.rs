@@ -1,0 +1,90 @@
+//! An acknowledged write survives `kill -9`.
+//!
+//! The test runs itself a second time as a child process that commits cases and prints the id
+//! of each one after its commit returns; the parent kills the child with SIGKILL in the middle of
+//! writing, reopens the store and checks that every acknowledged case is there, whole, and that
+//! the audit chain is intact.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use yiwang_domain::calendar::Calendar;
+use yiwang_domain::case::{self, Actor, Channel, Report, Rules};
+use yiwang_domain::codes::AreaCode;
+use yiwang_domain::geo::Point;
+use yiwang_domain::taxonomy::{RequestType, SubclassId, Taxonomy};
+use yiwang_domain::time::Timestamp;
+use yiwang_store::{Change, Store, audit};
+use yiwang_store_sqlite::{Durability, SqliteStore};
+
+const CHILD_DIR: &str = "YIWANG_CRASH_CHILD_DIR";
+
+/// The child: writes cases as fast as it can, 32 at a time, acknowledging each on stdout.
+/// Ignored: it only runs as the child of the test below.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "runs only as the child process of acknowledged_writes_survive_kill_9"]
+async fn crash_child_writer() {
+    let dir = std::env::var(CHILD_DIR).expect("started by acknowledged_writes_survive_kill_9");
+    let store = Arc::new(SqliteStore::open(dir.as_ref(), Durability::Full).unwrap());
+    let rules = Arc::new(Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 });
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let (store, rules) = (store.clone(), rules.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let id = store.allocate_case_ids(1).await.unwrap();
+                let report = Report {
+                    subclass: SubclassId::parse("s", "E0102").unwrap(),
+                    request_type: RequestType::Complaint,
+                    urgency: None,
+                    grid: AreaCode::parse("g", "110101001001001").unwrap(),
+                    location: Point { lon: 116.4, lat: 39.9 },
+                    address: String::new(),
+                    description: format!("crash test {id}"),
+                    channel: Channel::Portal,
+                    photos: vec![],
+                };
+                let (c, e) = case::open(id, report, &Actor::resident("r"), Timestamp::now(), &rules).unwrap();
+                store.commit(vec![Change { case: c, event: e }]).await.unwrap();
+                println!("ack {id}");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "crash_child_writer", "--ignored", "--nocapture", "--test-threads", "1"])
+        .env(CHILD_DIR, dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut acked = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(id) = line.strip_prefix("ack ") {
+            acked.push(id.parse::<i64>().unwrap());
+            if acked.len() == 2_000 {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(acked.len(), 2_000, "the child stopped writing early");
+
+    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    for id in &acked {
+        let c = store.case(*id).await.unwrap().unwrap_or_else(|| panic!("acknowledged case {id} was lost"));
+        assert_eq!(c.description, format!("crash test {id}"));
+    }
+    let report = audit::verify(&store, &|_| {}).await.unwrap().expect("the chain survives the crash");
+    assert!(report.cases >= acked.len() as u64);
+}
