@@ -91,6 +91,24 @@ pub struct Tamper {
     pub detail: String,
 }
 
+impl Tamper {
+    /// The finding in Chinese, for the people who answer for the record.
+    pub fn message_zh(&self) -> String {
+        let what = match self.kind {
+            TamperKind::Edited => "内容被修改",
+            TamperKind::Deleted => "被删除",
+            TamperKind::Inserted => "被插入",
+            TamperKind::Reordered => "顺序被调换",
+            TamperKind::CaseRowChanged => "案卷记录与事件不符",
+        };
+        let place = match self.ledger_seq {
+            Some(l) => format!("（总账第 {l} 条）"),
+            None => String::new(),
+        };
+        format!("案卷 {} 的第 {} 个事件{place}{what}", self.case_id, self.seq)
+    }
+}
+
 impl fmt::Display for Tamper {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self.kind {

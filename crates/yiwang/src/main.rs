@@ -157,7 +157,7 @@ async fn verify(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
         Err(tamper) => {
             println!("AUDIT FAILED: {tamper}");
-            println!("审计失败：案卷 {} 的第 {} 个事件被改动", tamper.case_id, tamper.seq);
+            println!("审计失败：{}", tamper.message_zh());
             Ok(ExitCode::from(2))
         }
     }
