@@ -60,12 +60,18 @@ impl Jurisdiction {
         areas.sort_by(|a, b| a.code.cmp(&b.code));
         for a in areas {
             if a.code.level() >= Level::Grid {
-                return Err(Refusal::bad_field("area.code", format!("{} 是网格代码，应作为网格导入", a.code), format!("{} is a grid code; import it as a grid", a.code)));
+                return Err(Refusal::bad_field(
+                    "area.code",
+                    format!("{} 是网格代码，应作为网格导入", a.code),
+                    format!("{} is a grid code; import it as a grid", a.code),
+                ));
             }
-            if let Some(p) = a.code.parent() {
-                if !j.areas.contains_key(&p) && !j.areas.is_empty() {
-                    return Err(orphan(&a.code, &p));
-                }
+            // The first (topmost) area may hang under nothing: a deployment can start at any level.
+            if let Some(p) = a.code.parent()
+                && !j.areas.contains_key(&p)
+                && !j.areas.is_empty()
+            {
+                return Err(orphan(&a.code, &p));
             }
             j.areas.insert(a.code.clone(), a);
         }
@@ -102,7 +108,9 @@ impl Jurisdiction {
 
     /// The unit grids (not micro-grids) that tile the territory, for point location.
     pub fn unit_grids(&self) -> impl Iterator<Item = &Grid> {
-        self.grids.values().filter(|g| g.code.level() == Level::Grid)
+        self.grids
+            .values()
+            .filter(|g| g.code.level() == Level::Grid)
     }
 
     /// Names from the top of the tree down to `code`, e.g. 北京市 / 东城区 / 东华门街道 / ….
@@ -110,18 +118,30 @@ impl Jurisdiction {
         Level::ALL
             .iter()
             .filter_map(|l| code.at_level(*l))
-            .filter_map(|c| self.areas.get(&c).map(|a| a.name.as_str()).or_else(|| self.grids.get(&c).map(|g| g.name.as_str())))
+            .filter_map(|c| {
+                self.areas
+                    .get(&c)
+                    .map(|a| a.name.as_str())
+                    .or_else(|| self.grids.get(&c).map(|g| g.name.as_str()))
+            })
             .collect()
     }
 
     /// Direct children of an area.
     pub fn children(&self, code: &AreaCode) -> Vec<&Area> {
-        self.areas.values().filter(|a| a.code.parent().as_ref() == Some(code)).collect()
+        self.areas
+            .values()
+            .filter(|a| a.code.parent().as_ref() == Some(code))
+            .collect()
     }
 }
 
 fn orphan(code: &AreaCode, parent: &AreaCode) -> Refusal {
-    Refusal::bad_field("parent", format!("{code} 的上级 {parent} 不存在"), format!("the parent {parent} of {code} does not exist"))
+    Refusal::bad_field(
+        "parent",
+        format!("{code} 的上级 {parent} 不存在"),
+        format!("the parent {parent} of {code} does not exist"),
+    )
 }
 
 #[cfg(test)]
@@ -136,10 +156,23 @@ mod tests {
     fn grids_must_hang_under_communities() {
         let areas = ["11", "1101", "110101", "110101001", "110101001001"]
             .iter()
-            .map(|c| Area { code: code(c), name: format!("n{c}") })
+            .map(|c| Area {
+                code: code(c),
+                name: format!("n{c}"),
+            })
             .collect::<Vec<_>>();
-        let grid = |c: &str| Grid { code: code(c), name: c.into(), kind: GridKind::Comprehensive, polygon: Polygon::rectangle(0.0, 0.0, 1.0, 1.0), members: vec![] };
-        let j = Jurisdiction::new(areas.clone(), vec![grid("110101001001001"), grid("110101001001001001")]).unwrap();
+        let grid = |c: &str| Grid {
+            code: code(c),
+            name: c.into(),
+            kind: GridKind::Comprehensive,
+            polygon: Polygon::rectangle(0.0, 0.0, 1.0, 1.0),
+            members: vec![],
+        };
+        let j = Jurisdiction::new(
+            areas.clone(),
+            vec![grid("110101001001001"), grid("110101001001001001")],
+        )
+        .unwrap();
         assert_eq!(j.path_names(&code("110101001001001001")).len(), 7);
         assert_eq!(j.unit_grids().count(), 1);
         let e = Jurisdiction::new(areas, vec![grid("110101001002001")]).unwrap_err();

@@ -37,7 +37,11 @@ pub struct Refusal {
 
 impl Refusal {
     pub fn new(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Refusal { code, zh: zh.into(), en: en.into() }
+        Refusal {
+            code,
+            zh: zh.into(),
+            en: en.into(),
+        }
     }
 
     pub fn message(&self, lang: Lang) -> &str {

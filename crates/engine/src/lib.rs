@@ -72,10 +72,26 @@ impl Loaded {
     /// Checks the reference data hangs together and indexes it.
     pub fn new(reference: Reference) -> Result<Loaded, Refusal> {
         let jurisdiction = Jurisdiction::new(reference.areas.clone(), reference.grids.clone())?;
-        let grids = GridIndex::new(jurisdiction.unit_grids().map(|g| (g.code.clone(), g.polygon.clone())))?;
-        let responsibility = ResponsibilityList::new(reference.units.clone(), reference.duties.clone())?;
-        let staff = reference.staff.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect();
-        Ok(Loaded { reference, jurisdiction, grids, responsibility, staff })
+        let grids = GridIndex::new(
+            jurisdiction
+                .unit_grids()
+                .map(|g| (g.code.clone(), g.polygon.clone())),
+        )?;
+        let responsibility =
+            ResponsibilityList::new(reference.units.clone(), reference.duties.clone())?;
+        let staff = reference
+            .staff
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
+        Ok(Loaded {
+            reference,
+            jurisdiction,
+            grids,
+            responsibility,
+            staff,
+        })
     }
 
     pub fn staff(&self, id: &str) -> Option<&Staff> {
@@ -114,7 +130,13 @@ impl Engine {
     pub async fn start(store: Arc<dyn Store>, rules: Rules) -> Result<Engine> {
         let reference = store.load_reference().await?;
         let loaded = Loaded::new(reference)?;
-        Ok(Engine { store, rules: Arc::new(rules), loaded: RwLock::new(Arc::new(loaded)), ids: Mutex::new(0..0), duplicate_window: DuplicateWindow::default() })
+        Ok(Engine {
+            store,
+            rules: Arc::new(rules),
+            loaded: RwLock::new(Arc::new(loaded)),
+            ids: Mutex::new(0..0),
+            duplicate_window: DuplicateWindow::default(),
+        })
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -145,7 +167,9 @@ impl Engine {
 
     /// Who the responsibility list says must act on this case.
     pub fn suggest_units(&self, case: &Case) -> Result<Assignment, Refusal> {
-        self.loaded().responsibility.assign(&self.rules.taxonomy, case.subclass, &case.grid)
+        self.loaded()
+            .responsibility
+            .assign(&self.rules.taxonomy, case.subclass, &case.grid)
     }
 
     async fn next_id(&self) -> Result<i64> {
@@ -169,14 +193,27 @@ impl Engine {
 
     /// Like [`Engine::report`], with an id reserved beforehand (`Store::allocate_case_ids`), for
     /// imports and simulations that must give the same ids on every run.
-    pub async fn report_as(&self, id: i64, input: NewReport, reporter: &Actor, at: Timestamp) -> Result<Case> {
+    pub async fn report_as(
+        &self,
+        id: i64,
+        input: NewReport,
+        reporter: &Actor,
+        at: Timestamp,
+    ) -> Result<Case> {
         let location = Point::new_checked(input.location.lon, input.location.lat)?;
         let description = input.description.trim();
         if description.is_empty() {
-            return Err(Refusal::bad_field("description", "请描述问题", "describe the problem").into());
+            return Err(
+                Refusal::bad_field("description", "请描述问题", "describe the problem").into(),
+            );
         }
         if description.chars().count() > MAX_DESCRIPTION {
-            return Err(Refusal::bad_field("description", format!("不能超过 {MAX_DESCRIPTION} 字"), format!("at most {MAX_DESCRIPTION} characters")).into());
+            return Err(Refusal::bad_field(
+                "description",
+                format!("不能超过 {MAX_DESCRIPTION} 字"),
+                format!("at most {MAX_DESCRIPTION} characters"),
+            )
+            .into());
         }
         self.rules.taxonomy.require("subclass", input.subclass)?;
         let grid = self.locate(location)?;
@@ -192,7 +229,12 @@ impl Engine {
             photos: input.photos,
         };
         let (case, event) = case::open(id, report, reporter, at, &self.rules)?;
-        self.store.commit(vec![Change { case: case.clone(), event }]).await?;
+        self.store
+            .commit(vec![Change {
+                case: case.clone(),
+                event,
+            }])
+            .await?;
         Ok(case)
     }
 
@@ -207,7 +249,14 @@ impl Engine {
         for _ in 0..RETRIES {
             let case = self.case(case_id).await?;
             let (next, event) = case::decide(&case, &cmd, &self.rules)?;
-            match self.store.commit(vec![Change { case: next.clone(), event: event.clone() }]).await {
+            match self
+                .store
+                .commit(vec![Change {
+                    case: next.clone(),
+                    event: event.clone(),
+                }])
+                .await
+            {
                 Ok(_) => return Ok((next, event)),
                 Err(e @ StoreError::Conflict { .. }) => last = Some(e),
                 Err(e) => return Err(e.into()),
@@ -217,19 +266,56 @@ impl Engine {
     }
 
     /// Merges `duplicate` into `into`: the duplicate ends, its reporter follows the survivor.
-    pub async fn merge(&self, duplicate: i64, into: i64, actor: &Actor, at: Timestamp, note: &str) -> Result<Case> {
+    pub async fn merge(
+        &self,
+        duplicate: i64,
+        into: i64,
+        actor: &Actor,
+        at: Timestamp,
+        note: &str,
+    ) -> Result<Case> {
         let mut last = None;
         for _ in 0..RETRIES {
             let dup = self.case(duplicate).await?;
             let master = self.case(into).await?;
             if !master.state.is_open() {
-                return Err(Refusal::new("merge_into_closed", format!("案卷 {into} 已办结，不能并入"), format!("case {into} is finished; nothing can be merged into it")).into());
+                return Err(Refusal::new(
+                    "merge_into_closed",
+                    format!("案卷 {into} 已办结，不能并入"),
+                    format!("case {into} is finished; nothing can be merged into it"),
+                )
+                .into());
             }
-            let mark = Command { actor: actor.clone(), at, action: Action::MarkDuplicate { of: into }, note: note.to_owned(), attachments: vec![] };
+            let mark = Command {
+                actor: actor.clone(),
+                at,
+                action: Action::MarkDuplicate { of: into },
+                note: note.to_owned(),
+                attachments: vec![],
+            };
             let (d2, e2) = case::decide(&dup, &mark, &self.rules)?;
-            let absorb = Command { action: Action::AbsorbDuplicate { duplicate, reporter: dup.reporter.clone() }, ..mark };
+            let absorb = Command {
+                action: Action::AbsorbDuplicate {
+                    duplicate,
+                    reporter: dup.reporter.clone(),
+                },
+                ..mark
+            };
             let (m2, e1) = case::decide(&master, &absorb, &self.rules)?;
-            match self.store.commit(vec![Change { case: d2, event: e2 }, Change { case: m2.clone(), event: e1 }]).await {
+            match self
+                .store
+                .commit(vec![
+                    Change {
+                        case: d2,
+                        event: e2,
+                    },
+                    Change {
+                        case: m2.clone(),
+                        event: e1,
+                    },
+                ])
+                .await
+            {
                 Ok(_) => return Ok(m2),
                 Err(e @ StoreError::Conflict { .. }) => last = Some(e),
                 Err(e) => return Err(e.into()),
@@ -242,7 +328,10 @@ impl Engine {
     pub async fn suggest_duplicates(&self, case: &Case) -> Result<Vec<Suggestion>> {
         let w = &self.duplicate_window;
         let (sw, ne) = w.bbox(case.location);
-        let candidates = self.store.open_cases_near(case.subclass, sw, ne, w.since(case.reported_at)).await?;
+        let candidates = self
+            .store
+            .open_cases_near(case.subclass, sw, ne, w.since(case.reported_at))
+            .await?;
         Ok(duplicates::suggest(w, case, &candidates))
     }
 
@@ -257,7 +346,11 @@ impl Engine {
                 }
             }
             Action::Escalate { to } if loaded.jurisdiction.area(to).is_none() => {
-                return Err(Refusal::bad_field("to", format!("辖区 {to} 不存在"), format!("area {to} does not exist")));
+                return Err(Refusal::bad_field(
+                    "to",
+                    format!("辖区 {to} 不存在"),
+                    format!("area {to} does not exist"),
+                ));
             }
             _ => {}
         }

@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use yiwang_domain::audit::TamperKind;
 use yiwang_domain::calendar::Calendar;
-use yiwang_domain::case::{self, Action, Actor, Case, Channel, Command, Report, Role, Rules, Satisfaction, State};
+use yiwang_domain::case::{
+    self, Action, Actor, Case, Channel, Command, Report, Role, Rules, Satisfaction, State,
+};
 use yiwang_domain::codes::AreaCode;
 use yiwang_domain::geo::{Point, Polygon};
 use yiwang_domain::jurisdiction::{Area, Grid, GridKind};
@@ -89,7 +91,11 @@ fn code(s: &str) -> AreaCode {
 }
 
 fn rules() -> Rules {
-    Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 }
+    Rules {
+        taxonomy: Taxonomy::china_default(),
+        calendar: Calendar::china_default(),
+        warn_share: 0.8,
+    }
 }
 
 /// Tuesday 2026-11-17 10:00 CST.
@@ -97,10 +103,21 @@ const T0: Timestamp = Timestamp(1_763_344_800_000);
 
 /// A small tree: one district, two streets, one community each, two grids per community.
 pub fn reference() -> Reference {
-    let areas = [("11", "北京市"), ("1101", "市辖区"), ("110101", "东城区"), ("110101001", "东华门街道"), ("110101001001", "多福巷社区"), ("110101002", "景山街道"), ("110101002001", "隆福寺社区")]
-        .iter()
-        .map(|(c, n)| Area { code: code(c), name: (*n).into() })
-        .collect();
+    let areas = [
+        ("11", "北京市"),
+        ("1101", "市辖区"),
+        ("110101", "东城区"),
+        ("110101001", "东华门街道"),
+        ("110101001001", "多福巷社区"),
+        ("110101002", "景山街道"),
+        ("110101002001", "隆福寺社区"),
+    ]
+    .iter()
+    .map(|(c, n)| Area {
+        code: code(c),
+        name: (*n).into(),
+    })
+    .collect();
     let grid = |c: &str, x: f64| Grid {
         code: code(c),
         name: format!("网格{c}"),
@@ -108,12 +125,44 @@ pub fn reference() -> Reference {
         polygon: Polygon::rectangle(116.40 + x, 39.90, 116.401 + x, 39.901),
         members: vec![format!("m-{c}")],
     };
-    let grids = vec![grid("110101001001001", 0.0), grid("110101001001002", 0.001), grid("110101002001001", 0.002), grid("110101002001002", 0.003)];
-    let unit = |id: &str, kind: &str, area: &str| Unit { id: id.into(), name: format!("单位{id}"), kind: kind.into(), area: code(area) };
-    let units = vec![unit("cgzf", "城管执法", "110101"), unit("hw", "环卫", "110101"), unit("jd-1", "街道办事处", "110101001"), unit("jd-2", "街道办事处", "110101002")];
-    let duties = vec![Duty { subclass: SubclassId::parse("s", "E0102").unwrap(), area: code("110101002"), lead: "jd-2".into(), assisting: vec!["hw".into()] }];
-    let staff = vec![Staff { id: "chief".into(), name: "值班长甲".into(), role: Role::ShiftChief, scope: code("110101"), unit: None }];
-    Reference { areas, grids, units, duties, staff }
+    let grids = vec![
+        grid("110101001001001", 0.0),
+        grid("110101001001002", 0.001),
+        grid("110101002001001", 0.002),
+        grid("110101002001002", 0.003),
+    ];
+    let unit = |id: &str, kind: &str, area: &str| Unit {
+        id: id.into(),
+        name: format!("单位{id}"),
+        kind: kind.into(),
+        area: code(area),
+    };
+    let units = vec![
+        unit("cgzf", "城管执法", "110101"),
+        unit("hw", "环卫", "110101"),
+        unit("jd-1", "街道办事处", "110101001"),
+        unit("jd-2", "街道办事处", "110101002"),
+    ];
+    let duties = vec![Duty {
+        subclass: SubclassId::parse("s", "E0102").unwrap(),
+        area: code("110101002"),
+        lead: "jd-2".into(),
+        assisting: vec!["hw".into()],
+    }];
+    let staff = vec![Staff {
+        id: "chief".into(),
+        name: "值班长甲".into(),
+        role: Role::ShiftChief,
+        scope: code("110101"),
+        unit: None,
+    }];
+    Reference {
+        areas,
+        grids,
+        units,
+        duties,
+        staff,
+    }
 }
 
 fn report(grid: &str, subclass: &str, lon: f64) -> Report {
@@ -135,31 +184,107 @@ fn staff(id: &str, role: Role, unit: Option<&str>) -> Actor {
 }
 
 /// Opens a case and commits it; returns it as stored.
-async fn open(store: &dyn Store, reporter: &str, grid: &str, subclass: &str, lon: f64, at: Timestamp) -> Case {
+async fn open(
+    store: &dyn Store,
+    reporter: &str,
+    grid: &str,
+    subclass: &str,
+    lon: f64,
+    at: Timestamp,
+) -> Case {
     let id = store.allocate_case_ids(1).await.expect("allocate id");
-    let (case, event) = case::open(id, report(grid, subclass, lon), &Actor::resident(reporter), at, &rules()).expect("open");
-    store.commit(vec![Change { case: case.clone(), event }]).await.expect("commit new case");
+    let (case, event) = case::open(
+        id,
+        report(grid, subclass, lon),
+        &Actor::resident(reporter),
+        at,
+        &rules(),
+    )
+    .expect("open");
+    store
+        .commit(vec![Change {
+            case: case.clone(),
+            event,
+        }])
+        .await
+        .expect("commit new case");
     case
 }
 
 async fn step(store: &dyn Store, case: &Case, actor: Actor, minutes: i64, action: Action) -> Case {
-    let cmd = Command { actor, at: case.reported_at.plus_ms(minutes * MINUTE_MS), action, note: "说明".into(), attachments: vec!["a.jpg".into()] };
+    let cmd = Command {
+        actor,
+        at: case.reported_at.plus_ms(minutes * MINUTE_MS),
+        action,
+        note: "说明".into(),
+        attachments: vec!["a.jpg".into()],
+    };
     let (next, event) = case::decide(case, &cmd, &rules()).expect("decide");
-    store.commit(vec![Change { case: next.clone(), event }]).await.expect("commit step");
+    store
+        .commit(vec![Change {
+            case: next.clone(),
+            event,
+        }])
+        .await
+        .expect("commit step");
     next
 }
 
 /// Drives a case through the whole loop to a rating.
 async fn full_life(store: &dyn Store, reporter: &str, grid: &str, at: Timestamp) -> Case {
     let c = open(store, reporter, grid, "E0101", 116.4005, at).await;
-    let c = step(store, &c, staff("op", Role::IntakeOperator, None), 1, Action::File { subclass: None, urgency: None }).await;
-    let c = step(store, &c, staff("disp", Role::Dispatcher, None), 2, Action::Dispatch { lead: "cgzf".into(), assisting: vec![] }).await;
+    let c = step(
+        store,
+        &c,
+        staff("op", Role::IntakeOperator, None),
+        1,
+        Action::File {
+            subclass: None,
+            urgency: None,
+        },
+    )
+    .await;
+    let c = step(
+        store,
+        &c,
+        staff("disp", Role::Dispatcher, None),
+        2,
+        Action::Dispatch {
+            lead: "cgzf".into(),
+            assisting: vec![],
+        },
+    )
+    .await;
     let h = staff("h", Role::Handler, Some("cgzf"));
     let c = step(store, &c, h.clone(), 3, Action::Accept).await;
     let c = step(store, &c, h, 4, Action::ReportBack).await;
-    let c = step(store, &c, staff("m", Role::GridMember, None), 5, Action::Verify { passed: true }).await;
-    let c = step(store, &c, staff("chief", Role::ShiftChief, Some("centre")), 6, Action::Close { fixed: true }).await;
-    step(store, &c, Actor::resident(reporter), 7, Action::Evaluate { satisfaction: Satisfaction::Satisfied, fixed: true }).await
+    let c = step(
+        store,
+        &c,
+        staff("m", Role::GridMember, None),
+        5,
+        Action::Verify { passed: true },
+    )
+    .await;
+    let c = step(
+        store,
+        &c,
+        staff("chief", Role::ShiftChief, Some("centre")),
+        6,
+        Action::Close { fixed: true },
+    )
+    .await;
+    step(
+        store,
+        &c,
+        Actor::resident(reporter),
+        7,
+        Action::Evaluate {
+            satisfaction: Satisfaction::Satisfied,
+            fixed: true,
+        },
+    )
+    .await
 }
 
 /// The whole story, on an empty store.
@@ -178,7 +303,12 @@ pub async fn run(store: Arc<dyn Store>) {
 
 async fn schema_is_the_shared_one(s: &dyn Store) {
     let schema = s.schema().await.expect("schema");
-    assert_eq!(schema, SCHEMA.iter().map(|l| l.to_string()).collect::<Vec<_>>(), "{} schema differs from the shared one", s.backend());
+    assert_eq!(
+        schema,
+        SCHEMA.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+        "{} schema differs from the shared one",
+        s.backend()
+    );
 }
 
 async fn reference_round_trips(s: &dyn Store) {
@@ -187,7 +317,14 @@ async fn reference_round_trips(s: &dyn Store) {
     assert_eq!(s.load_reference().await.expect("load reference"), r);
     // Saving again replaces, never duplicates.
     s.save_reference(&r).await.expect("save reference twice");
-    assert_eq!(s.load_reference().await.expect("load reference").grids.len(), 4);
+    assert_eq!(
+        s.load_reference()
+            .await
+            .expect("load reference")
+            .grids
+            .len(),
+        4
+    );
 }
 
 async fn ids_are_unique(s: &dyn Store) {
@@ -202,7 +339,19 @@ async fn lifecycle_reads_back(s: &dyn Store) {
     assert_eq!(stored, c);
     let events = s.events(c.id).await.unwrap();
     assert_eq!(events.len(), 8);
-    assert_eq!(events.iter().map(|e| e.step.as_str()).collect::<Vec<_>>(), ["report", "file", "dispatch", "accept", "report_back", "verify", "close", "evaluate"]);
+    assert_eq!(
+        events.iter().map(|e| e.step.as_str()).collect::<Vec<_>>(),
+        [
+            "report",
+            "file",
+            "dispatch",
+            "accept",
+            "report_back",
+            "verify",
+            "close",
+            "evaluate"
+        ]
+    );
     assert_eq!(events.last().unwrap().hash, c.head);
     assert_eq!(events[4].attachments, vec!["a.jpg".to_string()]);
     assert!(s.case(c.id + 1_000_000).await.unwrap().is_none());
@@ -211,70 +360,250 @@ async fn lifecycle_reads_back(s: &dyn Store) {
 async fn stale_writes_conflict_and_leave_nothing(s: &dyn Store) {
     let c = open(s, "r2", "110101001001001", "E0101", 116.4005, T0).await;
     let ledger = s.ledger_head().await.unwrap();
-    let filed = step(s, &c, staff("op", Role::IntakeOperator, None), 1, Action::File { subclass: None, urgency: None }).await;
+    let filed = step(
+        s,
+        &c,
+        staff("op", Role::IntakeOperator, None),
+        1,
+        Action::File {
+            subclass: None,
+            urgency: None,
+        },
+    )
+    .await;
     // Decide again from the stale copy: the store refuses it.
-    let cmd = Command { actor: staff("chief", Role::ShiftChief, None), at: T0.plus_ms(MINUTE_MS), action: Action::Void, note: "无效".into(), attachments: vec![] };
+    let cmd = Command {
+        actor: staff("chief", Role::ShiftChief, None),
+        at: T0.plus_ms(MINUTE_MS),
+        action: Action::Void,
+        note: "无效".into(),
+        attachments: vec![],
+    };
     let (stale, event) = case::decide(&c, &cmd, &rules()).unwrap();
     match s.commit(vec![Change { case: stale, event }]).await {
-        Err(StoreError::Conflict { case_id, expected: 1, found: 2 }) if case_id == c.id => {}
+        Err(StoreError::Conflict {
+            case_id,
+            expected: 1,
+            found: 2,
+        }) if case_id == c.id => {}
         other => panic!("expected a conflict, got {other:?}"),
     }
     assert_eq!(s.case(c.id).await.unwrap().unwrap(), filed);
     assert_eq!(s.events(c.id).await.unwrap().len(), 2);
     assert_eq!(s.ledger_head().await.unwrap().seq, ledger.seq + 1);
     // A new case with an id that exists is refused.
-    let (dup, event) = case::open(c.id, report("110101001001001", "E0101", 116.4), &Actor::resident("x"), T0, &rules()).unwrap();
-    assert!(matches!(s.commit(vec![Change { case: dup, event }]).await, Err(StoreError::Refused(r)) if r.code == "case_exists"));
+    let (dup, event) = case::open(
+        c.id,
+        report("110101001001001", "E0101", 116.4),
+        &Actor::resident("x"),
+        T0,
+        &rules(),
+    )
+    .unwrap();
+    assert!(
+        matches!(s.commit(vec![Change { case: dup, event }]).await, Err(StoreError::Refused(r)) if r.code == "case_exists")
+    );
 }
 
 async fn commits_are_atomic(s: &dyn Store) {
     // Merging writes both cases or neither.
     let master = open(s, "r3", "110101001001001", "E0107", 116.4004, T0).await;
-    let dup = open(s, "r4", "110101001001001", "E0107", 116.4004, T0.plus_ms(MINUTE_MS)).await;
+    let dup = open(
+        s,
+        "r4",
+        "110101001001001",
+        "E0107",
+        116.4004,
+        T0.plus_ms(MINUTE_MS),
+    )
+    .await;
     let op = staff("op", Role::IntakeOperator, None);
-    let mark = Command { actor: op.clone(), at: T0.plus_ms(2 * MINUTE_MS), action: Action::MarkDuplicate { of: master.id }, note: String::new(), attachments: vec![] };
-    let absorb = Command { action: Action::AbsorbDuplicate { duplicate: dup.id, reporter: "r4".into() }, ..mark.clone() };
+    let mark = Command {
+        actor: op.clone(),
+        at: T0.plus_ms(2 * MINUTE_MS),
+        action: Action::MarkDuplicate { of: master.id },
+        note: String::new(),
+        attachments: vec![],
+    };
+    let absorb = Command {
+        action: Action::AbsorbDuplicate {
+            duplicate: dup.id,
+            reporter: "r4".into(),
+        },
+        ..mark.clone()
+    };
     let (d2, e2) = case::decide(&dup, &mark, &rules()).unwrap();
     let (m2, e1) = case::decide(&master, &absorb, &rules()).unwrap();
     // First with a stale master alongside: nothing may be written.
-    let stale_master = Change { case: m2.clone(), event: yiwang_domain::case::Event { seq: 5, ..e1.clone() } };
-    let bad = vec![Change { case: d2.clone(), event: e2.clone() }, Change { case: Case { seq: 5, ..stale_master.case.clone() }, event: stale_master.event }];
+    let stale_master = Change {
+        case: m2.clone(),
+        event: yiwang_domain::case::Event {
+            seq: 5,
+            ..e1.clone()
+        },
+    };
+    let bad = vec![
+        Change {
+            case: d2.clone(),
+            event: e2.clone(),
+        },
+        Change {
+            case: Case {
+                seq: 5,
+                ..stale_master.case.clone()
+            },
+            event: stale_master.event,
+        },
+    ];
     assert!(s.commit(bad).await.is_err());
-    assert_eq!(s.case(dup.id).await.unwrap().unwrap().state, State::Reported, "half a merge was written");
-    s.commit(vec![Change { case: d2, event: e2 }, Change { case: m2, event: e1 }]).await.expect("merge");
-    assert_eq!(s.case(dup.id).await.unwrap().unwrap().state, State::Duplicate);
+    assert_eq!(
+        s.case(dup.id).await.unwrap().unwrap().state,
+        State::Reported,
+        "half a merge was written"
+    );
+    s.commit(vec![
+        Change {
+            case: d2,
+            event: e2,
+        },
+        Change {
+            case: m2,
+            event: e1,
+        },
+    ])
+    .await
+    .expect("merge");
+    assert_eq!(
+        s.case(dup.id).await.unwrap().unwrap().state,
+        State::Duplicate
+    );
     // The duplicate's reporter now follows the master.
-    let followed = s.find_cases(&CaseFilter { follower: Some("r4".into()), limit: 10, ..Default::default() }).await.unwrap();
+    let followed = s
+        .find_cases(&CaseFilter {
+            follower: Some("r4".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     let ids: Vec<i64> = followed.iter().map(|c| c.id).collect();
     assert!(ids.contains(&master.id) && ids.contains(&dup.id), "{ids:?}");
 }
 
 async fn finding_cases(s: &dyn Store) {
     let street2 = open(s, "r5", "110101002001002", "E0102", 116.4035, T0).await;
-    let all = s.find_cases(&CaseFilter { limit: 100, ..Default::default() }).await.unwrap();
+    let all = s
+        .find_cases(&CaseFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
-    let in_street2 = s.find_cases(&CaseFilter { area: Some(code("110101002")), limit: 100, ..Default::default() }).await.unwrap();
-    assert_eq!(in_street2.iter().map(|c| c.id).collect::<Vec<_>>(), vec![street2.id]);
-    let in_street1 = s.find_cases(&CaseFilter { area: Some(code("110101001")), limit: 100, ..Default::default() }).await.unwrap();
+    let in_street2 = s
+        .find_cases(&CaseFilter {
+            area: Some(code("110101002")),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        in_street2.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![street2.id]
+    );
+    let in_street1 = s
+        .find_cases(&CaseFilter {
+            area: Some(code("110101001")),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(in_street1.len() + 1, all.len());
-    let closed = s.find_cases(&CaseFilter { states: vec![State::ClosedFixed], limit: 100, ..Default::default() }).await.unwrap();
+    let closed = s
+        .find_cases(&CaseFilter {
+            states: vec![State::ClosedFixed],
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(closed.len(), 1);
-    let by_unit = s.find_cases(&CaseFilter { lead_unit: Some("cgzf".into()), limit: 100, ..Default::default() }).await.unwrap();
+    let by_unit = s
+        .find_cases(&CaseFilter {
+            lead_unit: Some("cgzf".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(by_unit.len(), 1);
-    let page1 = s.find_cases(&CaseFilter { limit: 2, ..Default::default() }).await.unwrap();
-    let page2 = s.find_cases(&CaseFilter { limit: 2, before_id: Some(page1[1].id), ..Default::default() }).await.unwrap();
+    let page1 = s
+        .find_cases(&CaseFilter {
+            limit: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let page2 = s
+        .find_cases(&CaseFilter {
+            limit: 2,
+            before_id: Some(page1[1].id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(page2[0].id, all[2].id);
-    let window = s.find_cases(&CaseFilter { reported_from: Some(T0.plus_ms(MINUTE_MS)), limit: 100, ..Default::default() }).await.unwrap();
-    assert!(window.iter().all(|c| c.reported_at >= T0.plus_ms(MINUTE_MS)) && !window.is_empty());
+    let window = s
+        .find_cases(&CaseFilter {
+            reported_from: Some(T0.plus_ms(MINUTE_MS)),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        window
+            .iter()
+            .all(|c| c.reported_at >= T0.plus_ms(MINUTE_MS))
+            && !window.is_empty()
+    );
     assert_eq!(s.count_cases().await.unwrap(), all.len() as i64);
 
     let near = s
-        .open_cases_near(SubclassId::parse("s", "E0107").unwrap(), Point { lon: 116.4, lat: 39.9 }, Point { lon: 116.401, lat: 39.901 }, T0)
+        .open_cases_near(
+            SubclassId::parse("s", "E0107").unwrap(),
+            Point {
+                lon: 116.4,
+                lat: 39.9,
+            },
+            Point {
+                lon: 116.401,
+                lat: 39.901,
+            },
+            T0,
+        )
         .await
         .unwrap();
-    assert_eq!(near.len(), 1, "only the surviving open case, not the duplicate");
+    assert_eq!(
+        near.len(),
+        1,
+        "only the surviving open case, not the duplicate"
+    );
     let none = s
-        .open_cases_near(SubclassId::parse("s", "E0107").unwrap(), Point { lon: 116.5, lat: 39.9 }, Point { lon: 116.501, lat: 39.901 }, T0)
+        .open_cases_near(
+            SubclassId::parse("s", "E0107").unwrap(),
+            Point {
+                lon: 116.5,
+                lat: 39.9,
+            },
+            Point {
+                lon: 116.501,
+                lat: 39.901,
+            },
+            T0,
+        )
         .await
         .unwrap();
     assert!(none.is_empty());
@@ -285,7 +614,15 @@ async fn concurrent_commits_chain_into_one_ledger(store: Arc<dyn Store>) {
     let tasks: Vec<_> = (0..64)
         .map(|i| {
             let store = store.clone();
-            tokio::spawn(async move { full_life(store.as_ref(), &format!("c{i}"), "110101002001001", T0.plus_ms(i * MINUTE_MS)).await })
+            tokio::spawn(async move {
+                full_life(
+                    store.as_ref(),
+                    &format!("c{i}"),
+                    "110101002001001",
+                    T0.plus_ms(i * MINUTE_MS),
+                )
+                .await
+            })
         })
         .collect();
     for t in tasks {
@@ -295,7 +632,10 @@ async fn concurrent_commits_chain_into_one_ledger(store: Arc<dyn Store>) {
 }
 
 async fn verify_passes(s: &dyn Store) {
-    let report = audit::verify(s, &|_| {}).await.expect("verify runs").expect("an untouched store verifies");
+    let report = audit::verify(s, &|_| {})
+        .await
+        .expect("verify runs")
+        .expect("an untouched store verifies");
     assert_eq!(report.cases as i64, s.count_cases().await.unwrap());
     assert_eq!(report.events as i64, s.ledger_head().await.unwrap().seq);
 }
@@ -306,48 +646,107 @@ pub async fn tampering_is_named(store: Arc<dyn Store>, sql: RawSql) {
     s.save_reference(&reference()).await.unwrap();
     let mut ids = Vec::new();
     for i in 0..3 {
-        ids.push(full_life(s, &format!("t{i}"), "110101001001001", T0.plus_ms(i * MINUTE_MS)).await.id);
+        ids.push(
+            full_life(
+                s,
+                &format!("t{i}"),
+                "110101001001001",
+                T0.plus_ms(i * MINUTE_MS),
+            )
+            .await
+            .id,
+        );
     }
     let fault = || async { audit::verify(s, &|_| {}).await.expect("verify runs") };
     assert!(fault().await.is_ok());
     let (a, b) = (ids[1], ids[2]);
 
     // Edit one event's note.
-    sql(format!("UPDATE events SET note = '改过' WHERE case_id = {a} AND seq = 3")).await;
+    sql(format!(
+        "UPDATE events SET note = '改过' WHERE case_id = {a} AND seq = 3"
+    ))
+    .await;
     let t = fault().await.expect_err("an edit is found");
-    assert_eq!((t.case_id, t.seq, t.kind), (a, 3, TamperKind::Edited), "{t}");
-    sql(format!("UPDATE events SET note = '说明' WHERE case_id = {a} AND seq = 3")).await;
-    assert!(fault().await.is_ok(), "restoring the note restores the chain");
+    assert_eq!(
+        (t.case_id, t.seq, t.kind),
+        (a, 3, TamperKind::Edited),
+        "{t}"
+    );
+    sql(format!(
+        "UPDATE events SET note = '说明' WHERE case_id = {a} AND seq = 3"
+    ))
+    .await;
+    assert!(
+        fault().await.is_ok(),
+        "restoring the note restores the chain"
+    );
 
     // Change a case's state by hand.
     sql(format!("UPDATE cases SET state = 'voided' WHERE id = {a}")).await;
     let t = fault().await.expect_err("a changed case row is found");
     assert_eq!((t.case_id, t.kind), (a, TamperKind::CaseRowChanged), "{t}");
-    sql(format!("UPDATE cases SET state = 'closed_fixed' WHERE id = {a}")).await;
+    sql(format!(
+        "UPDATE cases SET state = 'closed_fixed' WHERE id = {a}"
+    ))
+    .await;
     assert!(fault().await.is_ok());
 
     // Swap the timestamps of two events (a reordering in time is an edit of both).
-    sql(format!("UPDATE events SET at = at + 1 WHERE case_id = {b} AND seq = 5")).await;
+    sql(format!(
+        "UPDATE events SET at = at + 1 WHERE case_id = {b} AND seq = 5"
+    ))
+    .await;
     let t = fault().await.expect_err("a changed time is found");
     assert_eq!((t.case_id, t.seq), (b, 5), "{t}");
-    sql(format!("UPDATE events SET at = at - 1 WHERE case_id = {b} AND seq = 5")).await;
+    sql(format!(
+        "UPDATE events SET at = at - 1 WHERE case_id = {b} AND seq = 5"
+    ))
+    .await;
 
     // Renumber two events (a reordering).
-    sql(format!("UPDATE events SET seq = 100 WHERE case_id = {b} AND seq = 4")).await;
-    sql(format!("UPDATE events SET seq = 4 WHERE case_id = {b} AND seq = 5")).await;
-    sql(format!("UPDATE events SET seq = 5 WHERE case_id = {b} AND seq = 100")).await;
+    sql(format!(
+        "UPDATE events SET seq = 100 WHERE case_id = {b} AND seq = 4"
+    ))
+    .await;
+    sql(format!(
+        "UPDATE events SET seq = 4 WHERE case_id = {b} AND seq = 5"
+    ))
+    .await;
+    sql(format!(
+        "UPDATE events SET seq = 5 WHERE case_id = {b} AND seq = 100"
+    ))
+    .await;
     let t = fault().await.expect_err("a reordering is found");
     assert_eq!((t.case_id, t.seq), (b, 4), "{t}");
-    assert!(matches!(t.kind, TamperKind::Edited | TamperKind::Reordered), "{t}");
-    sql(format!("UPDATE events SET seq = 100 WHERE case_id = {b} AND seq = 4")).await;
-    sql(format!("UPDATE events SET seq = 4 WHERE case_id = {b} AND seq = 5")).await;
-    sql(format!("UPDATE events SET seq = 5 WHERE case_id = {b} AND seq = 100")).await;
+    assert!(
+        matches!(t.kind, TamperKind::Edited | TamperKind::Reordered),
+        "{t}"
+    );
+    sql(format!(
+        "UPDATE events SET seq = 100 WHERE case_id = {b} AND seq = 4"
+    ))
+    .await;
+    sql(format!(
+        "UPDATE events SET seq = 4 WHERE case_id = {b} AND seq = 5"
+    ))
+    .await;
+    sql(format!(
+        "UPDATE events SET seq = 5 WHERE case_id = {b} AND seq = 100"
+    ))
+    .await;
     assert!(fault().await.is_ok());
 
     // Delete an event in the middle.
-    sql(format!("DELETE FROM events WHERE case_id = {b} AND seq = 6")).await;
+    sql(format!(
+        "DELETE FROM events WHERE case_id = {b} AND seq = 6"
+    ))
+    .await;
     let t = fault().await.expect_err("a deletion is found");
-    assert_eq!((t.case_id, t.seq, t.kind), (b, 6, TamperKind::Deleted), "{t}");
+    assert_eq!(
+        (t.case_id, t.seq, t.kind),
+        (b, 6, TamperKind::Deleted),
+        "{t}"
+    );
 
     // Delete a whole case with its events: only the ledger can notice.
     sql(format!("DELETE FROM events WHERE case_id = {b}")).await;
