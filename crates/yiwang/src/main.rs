@@ -54,8 +54,18 @@ struct Cli {
     /// The deployment's working-time calendar (default: China, with 2025–2026 holidays).
     #[arg(long, global = true, env = "YIWANG_CALENDAR")]
     calendar: Option<PathBuf>,
+    /// Share of a case's handling time after which it is flagged for warning (预警).
+    #[arg(long, global = true, env = "YIWANG_WARN_SHARE", default_value_t = 0.8, value_parser = parse_share)]
+    warn_share: f64,
     #[command(subcommand)]
     command: Command,
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
+        _ => Err(format!("“{s}” must be a number between 0 and 1, e.g. 0.8")),
+    }
 }
 
 #[derive(Subcommand)]
