@@ -90,19 +90,13 @@ impl PostgresStore {
 /// starting together do not race (the lock is per schema, released at commit).
 async fn migrate(conn: &mut Object) -> Result<()> {
     let t = conn.transaction().await.map_err(backend)?;
-    t.execute("SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))", &[&MIGRATION_LOCK])
-        .await
-        .map_err(backend)?;
-    t.batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
-        .await
-        .map_err(backend)?;
+    t.execute("SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))", &[&MIGRATION_LOCK]).await.map_err(backend)?;
+    t.batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)").await.map_err(backend)?;
     for (version, sql) in MIGRATIONS {
         let done = t.query_opt("SELECT version FROM schema_migrations WHERE version = $1", &[version]).await.map_err(backend)?;
         if done.is_none() {
             t.batch_execute(sql).await.map_err(|e| backend_msg(format!("migration {version}: {}", describe(&e))))?;
-            t.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", &[version, &Timestamp::now().0])
-                .await
-                .map_err(backend)?;
+            t.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", &[version, &Timestamp::now().0]).await.map_err(backend)?;
             tracing::info!(version, "applied PostgreSQL migration");
         }
     }

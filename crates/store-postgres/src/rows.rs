@@ -53,8 +53,7 @@ pub const INSERT_CASE: &str = "INSERT INTO cases (id, state, seq, head, subclass
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING";
 pub const UPDATE_CASE: &str = "UPDATE cases SET state = $2, seq = $3, head = $4, subclass = $5, grid = $6, lon = $7, lat = $8, lead_unit = $9, \
      reported_at = $10, due_at = $11, closed_at = $12, overdue = $13, data = $14 WHERE id = $1 AND seq = $15";
-pub const INSERT_FOLLOWERS: &str =
-    "INSERT INTO case_followers (resident, case_id) SELECT unnest($1::text[]), $2::bigint ON CONFLICT DO NOTHING";
+pub const INSERT_FOLLOWERS: &str = "INSERT INTO case_followers (resident, case_id) SELECT unnest($1::text[]), $2::bigint ON CONFLICT DO NOTHING";
 pub const INSERT_EVENT: &str = "INSERT INTO events (case_id, seq, ledger_seq, at, actor, role, step, from_state, to_state, note, attachments, detail, prev, hash, ledger_hash) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 pub const CASE_SEQ: &str = "SELECT seq FROM cases WHERE id = $1";
