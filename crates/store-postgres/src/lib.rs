@@ -13,6 +13,7 @@ mod rows;
 mod writer;
 
 use std::error::Error as StdError;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
@@ -30,6 +31,9 @@ const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.s
 
 /// Connections in the pool (the writer keeps one of them).
 const POOL_SIZE: usize = 16;
+
+/// Unless the URL says otherwise (`connect_timeout`).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Class of the advisory lock held while migrating ("yiwa"); the second key is the schema.
 const MIGRATION_LOCK: i32 = 0x7969_7761;
@@ -69,7 +73,11 @@ impl PostgresStore {
     /// tokio-postgres reads them; no TLS) and brings its schema up to date. Tables live in the
     /// connection's current schema, so `options=-csearch_path%3D...` selects another one.
     pub async fn connect(url: &str) -> Result<PostgresStore> {
-        let config: tokio_postgres::Config = url.parse().map_err(backend)?;
+        let mut config: tokio_postgres::Config = url.parse().map_err(backend)?;
+        if config.get_connect_timeout().is_none() {
+            // An unreachable server fails the request instead of hanging it.
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager).max_size(POOL_SIZE).build().map_err(backend)?;
         {

@@ -288,25 +288,32 @@ pub async fn ledger_page<C: GenericClient>(c: &C, after_seq: i64, limit: u32) ->
 
 /// Replaces the reference data; the caller commits.
 pub async fn save_reference<C: GenericClient>(t: &C, r: &Reference) -> Result<()> {
-    t.batch_execute("DELETE FROM duties; DELETE FROM staff; DELETE FROM units; DELETE FROM grids; DELETE FROM areas;").await.map_err(backend)?;
-    let exec = |sql: &'static str| async move { t.prepare_cached(sql).await.map_err(backend) };
-    let st = exec("INSERT INTO areas (code, name) VALUES ($1, $2)").await?;
+    // Two nodes replacing it at once would each insert what the other had not yet deleted;
+    // the lock makes the second wait (readers are not blocked).
+    t.batch_execute(
+        "LOCK TABLE duties, staff, units, grids, areas IN SHARE ROW EXCLUSIVE MODE; \
+         DELETE FROM duties; DELETE FROM staff; DELETE FROM units; DELETE FROM grids; DELETE FROM areas;",
+    )
+    .await
+    .map_err(backend)?;
+    let prepare = |sql: &'static str| async move { t.prepare_cached(sql).await.map_err(backend) };
+    let st = prepare("INSERT INTO areas (code, name) VALUES ($1, $2)").await?;
     for a in &r.areas {
         t.execute(&st, &[&a.code.as_str(), &a.name]).await.map_err(backend)?;
     }
-    let st = exec("INSERT INTO grids (code, name, kind, polygon, members) VALUES ($1, $2, $3, $4, $5)").await?;
+    let st = prepare("INSERT INTO grids (code, name, kind, polygon, members) VALUES ($1, $2, $3, $4, $5)").await?;
     for g in &r.grids {
         t.execute(&st, &[&g.code.as_str(), &g.name, &json(&g.kind), &json(&g.polygon), &json(&g.members)]).await.map_err(backend)?;
     }
-    let st = exec("INSERT INTO units (id, name, kind, area) VALUES ($1, $2, $3, $4)").await?;
+    let st = prepare("INSERT INTO units (id, name, kind, area) VALUES ($1, $2, $3, $4)").await?;
     for u in &r.units {
         t.execute(&st, &[&u.id, &u.name, &u.kind, &u.area.as_str()]).await.map_err(backend)?;
     }
-    let st = exec("INSERT INTO duties (subclass, area, lead, assisting) VALUES ($1, $2, $3, $4)").await?;
+    let st = prepare("INSERT INTO duties (subclass, area, lead, assisting) VALUES ($1, $2, $3, $4)").await?;
     for d in &r.duties {
         t.execute(&st, &[&d.subclass.to_string(), &d.area.as_str(), &d.lead, &json(&d.assisting)]).await.map_err(backend)?;
     }
-    let st = exec("INSERT INTO staff (id, name, role, scope, unit) VALUES ($1, $2, $3, $4, $5)").await?;
+    let st = prepare("INSERT INTO staff (id, name, role, scope, unit) VALUES ($1, $2, $3, $4, $5)").await?;
     for s in &r.staff {
         t.execute(&st, &[&s.id, &s.name, &s.role.as_str(), &s.scope.as_str(), &s.unit]).await.map_err(backend)?;
     }
