@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use common::{client, in_fresh_database, in_fresh_schema};
 use yiwang_domain::calendar::Calendar;
@@ -17,8 +17,11 @@ use yiwang_store_postgres::PostgresStore;
 
 const T0: Timestamp = Timestamp(1_763_344_800_000);
 
-fn rules() -> Rules {
-    Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 }
+/// Built once: the calendar and taxonomy take a while to build in a debug build.
+static RULES: LazyLock<Rules> = LazyLock::new(|| Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 });
+
+fn rules() -> &'static Rules {
+    &RULES
 }
 
 fn code(s: &str) -> AreaCode {
@@ -38,7 +41,7 @@ fn new_case(id: i64, reporter: &str) -> Change {
         channel: Channel::Portal,
         photos: vec![],
     };
-    let (case, event) = case::open(id, report, &Actor::resident(reporter), T0, &rules()).unwrap();
+    let (case, event) = case::open(id, report, &Actor::resident(reporter), T0, rules()).unwrap();
     Change { case, event }
 }
 
@@ -51,7 +54,7 @@ fn file(case: &Case) -> Change {
         note: String::new(),
         attachments: vec![],
     };
-    let (case, event) = case::decide(case, &cmd, &rules()).unwrap();
+    let (case, event) = case::decide(case, &cmd, rules()).unwrap();
     Change { case, event }
 }
 
@@ -87,6 +90,26 @@ async fn two_nodes_chain_one_ledger() {
         }
         assert_eq!(nodes[1].ledger_head().await.unwrap().seq, 400);
         verifies(nodes[0].as_ref()).await;
+    })
+    .await;
+}
+
+/// Two nodes replacing the reference data at once both succeed, one after the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reference_saved_by_two_nodes_at_once() {
+    in_fresh_schema("reference", |url| async move {
+        let r = conformance::reference();
+        let nodes = [Arc::new(PostgresStore::connect(&url).await.unwrap()), Arc::new(PostgresStore::connect(&url).await.unwrap())];
+        let tasks: Vec<_> = (0..20)
+            .map(|i| {
+                let (node, r) = (nodes[i % 2].clone(), r.clone());
+                tokio::spawn(async move { node.save_reference(&r).await })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().expect("save reference");
+        }
+        assert_eq!(nodes[0].load_reference().await.unwrap(), r);
     })
     .await;
 }
@@ -159,6 +182,50 @@ async fn linguistic_collation() {
     in_fresh_database("icu", "TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'", |url| async move {
         let store = PostgresStore::connect(&url).await.expect("connect");
         conformance::run(Arc::new(store)).await;
+    })
+    .await;
+}
+
+/// Commits per second with many callers at once. Run by hand:
+/// `cargo test -p yiwang-store-postgres --release --test postgres throughput -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn throughput() {
+    in_fresh_schema("speed", |url| async move {
+        let store: Arc<dyn Store> = Arc::new(PostgresStore::connect(&url).await.unwrap());
+        let (callers, rounds) = (512, 8);
+        let first = store.allocate_case_ids(callers * rounds).await.unwrap();
+        // Decide everything up front, so that only the store is timed.
+        let work: Vec<Vec<Change>> = (0..callers)
+            .map(|c| {
+                (0..rounds)
+                    .flat_map(|r| {
+                        let open = new_case(first + i64::from(c * rounds + r), "r");
+                        let filed = file(&open.case);
+                        [open, filed]
+                    })
+                    .collect()
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let tasks: Vec<_> = work
+            .into_iter()
+            .map(|changes| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for change in changes {
+                        store.commit(vec![change]).await.expect("commit");
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let n = callers * rounds * 2;
+        let secs = started.elapsed().as_secs_f64();
+        println!("{n} commits from {callers} callers in {secs:.2} s: {:.0} commits/s", f64::from(n) / secs);
+        verifies(store.as_ref()).await;
     })
     .await;
 }
