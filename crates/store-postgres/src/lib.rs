@@ -72,6 +72,8 @@ impl PostgresStore {
     /// Connects to the database at `url` (a `postgres://` URL or a `key=value` string, as
     /// tokio-postgres reads them; no TLS) and brings its schema up to date. Tables live in the
     /// connection's current schema, so `options=-csearch_path%3D...` selects another one.
+    ///
+    /// Call it inside the Tokio runtime the store will serve from: its writer task runs there.
     pub async fn connect(url: &str) -> Result<PostgresStore> {
         let mut config: tokio_postgres::Config = url.parse().map_err(backend)?;
         if config.get_connect_timeout().is_none() {

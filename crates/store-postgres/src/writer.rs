@@ -177,7 +177,10 @@ impl Writer {
 
     async fn commit_group(&mut self, group: &[Job]) -> Vec<Result<LedgerHead>> {
         let everyone = |e: StoreError| {
-            let msg = e.to_string();
+            let msg = match e {
+                StoreError::Backend(msg) => msg,
+                other => other.to_string(),
+            };
             tracing::error!(commits = group.len(), "group commit failed: {msg}");
             group.iter().map(|_| Err(StoreError::Backend(msg.clone()))).collect()
         };
