@@ -44,13 +44,14 @@ fn unique(name: &str) -> String {
     format!("yiwang_test_{name}_{}_{nanos}", std::process::id())
 }
 
-/// `url` with every connection's search path set to `schema`.
+/// `url` with every connection's search path set to `schema`, and named after it so that the
+/// clean-up can find them.
 pub fn in_schema(url: &str, schema: &str) -> String {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let sep = if url.contains('?') { '&' } else { '?' };
-        format!("{url}{sep}options=-csearch_path%3D{schema}")
+        format!("{url}{sep}options=-csearch_path%3D{schema}&application_name={schema}")
     } else {
-        format!("{url} options='-csearch_path={schema}'")
+        format!("{url} options='-csearch_path={schema}' application_name={schema}")
     }
 }
 
@@ -66,9 +67,27 @@ where
     let admin = client(&url).await;
     admin.batch_execute(&format!("CREATE SCHEMA {schema}")).await.expect("create the test schema");
     let outcome = tokio::spawn(story(in_schema(&url, &schema))).await;
-    admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await.expect("drop the test schema");
+    let dropped = drop_schema(&admin, &schema).await;
     if let Err(e) = outcome {
+        if let Err(d) = dropped {
+            let _ = writeln!(std::io::stderr(), "could not drop the test schema {schema}: {d}");
+        }
         std::panic::resume_unwind(e.into_panic());
+    }
+    dropped.unwrap_or_else(|d| panic!("could not drop the test schema {schema}: {d}"));
+}
+
+/// Drops the schema. A failed story may leave tasks still writing in it, which could make the
+/// drop wait or deadlock: its sessions (and only they, by name) are ended first.
+async fn drop_schema(admin: &tokio_postgres::Client, schema: &str) -> Result<(), tokio_postgres::Error> {
+    let mut attempt = 0;
+    loop {
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()", &[&schema]).await?;
+        match admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await {
+            Err(_) if attempt < 4 => attempt += 1,
+            done => return done,
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }
 
