@@ -145,7 +145,7 @@ async fn open_store(cli: &Cli) -> anyhow::Result<Arc<dyn Store>> {
             let store = yiwang_store_postgres::PostgresStore::connect(url)
                 .await
                 .context("connecting to PostgreSQL")?;
-            Ok(store) // PG-PLACEHOLDER
+            Ok(Arc::new(store))
         }
         Some(other) => bail!(
             "--database must be a postgres:// URL (got “{other}”); without it the embedded SQLite database in --data is used"

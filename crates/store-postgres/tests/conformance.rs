@@ -1,0 +1,33 @@
+//! The shared conformance story, on PostgreSQL (see `common` for the server it needs).
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{client, in_fresh_schema};
+use yiwang_store::conformance;
+use yiwang_store_postgres::PostgresStore;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_story() {
+    in_fresh_schema("story", |url| async move {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        conformance::run(Arc::new(store)).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampering_is_named() {
+    in_fresh_schema("tamper", |url| async move {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        let sql: conformance::RawSql = Arc::new(move |stmt: String| {
+            let url = url.clone();
+            Box::pin(async move {
+                client(&url).await.batch_execute(&stmt).await.unwrap_or_else(|e| panic!("{stmt}: {e:?}"));
+            })
+        });
+        conformance::tampering_is_named(Arc::new(store), sql).await;
+    })
+    .await;
+}
