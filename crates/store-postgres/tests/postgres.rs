@@ -18,7 +18,11 @@ use yiwang_store_postgres::PostgresStore;
 const T0: Timestamp = Timestamp(1_763_344_800_000);
 
 /// Built once: the calendar and taxonomy take a while to build in a debug build.
-static RULES: LazyLock<Rules> = LazyLock::new(|| Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 });
+static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
+    taxonomy: Taxonomy::china_default(),
+    calendar: Calendar::china_default(),
+    warn_share: 0.8,
+});
 
 fn rules() -> &'static Rules {
     &RULES
@@ -35,7 +39,10 @@ fn new_case(id: i64, reporter: &str) -> Change {
         request_type: RequestType::Complaint,
         urgency: None,
         grid: code("110101001001001"),
-        location: Point { lon: 116.4005, lat: 39.9005 },
+        location: Point {
+            lon: 116.4005,
+            lat: 39.9005,
+        },
         address: "地址".into(),
         description: "问题".into(),
         channel: Channel::Portal,
@@ -50,7 +57,10 @@ fn file(case: &Case) -> Change {
     let cmd = Command {
         actor: Actor::staff("op", Role::IntakeOperator, &code("110101"), None),
         at: case.reported_at.plus_ms(MINUTE_MS),
-        action: Action::File { subclass: None, urgency: None },
+        action: Action::File {
+            subclass: None,
+            urgency: None,
+        },
         note: String::new(),
         attachments: vec![],
     };
@@ -66,7 +76,10 @@ async fn open(store: &dyn Store, reporter: &str) -> Case {
 }
 
 async fn verifies(store: &dyn Store) {
-    let report = audit::verify(store, &|_| {}).await.expect("verify runs").expect("the store verifies");
+    let report = audit::verify(store, &|_| {})
+        .await
+        .expect("verify runs")
+        .expect("the store verifies");
     assert_eq!(report.events as i64, store.ledger_head().await.unwrap().seq);
 }
 
@@ -74,8 +87,14 @@ async fn verifies(store: &dyn Store) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_chain_one_ledger() {
     in_fresh_schema("nodes", |url| async move {
-        let nodes: Vec<Arc<dyn Store>> = vec![Arc::new(PostgresStore::connect(&url).await.unwrap()), Arc::new(PostgresStore::connect(&url).await.unwrap())];
-        nodes[0].save_reference(&conformance::reference()).await.unwrap();
+        let nodes: Vec<Arc<dyn Store>> = vec![
+            Arc::new(PostgresStore::connect(&url).await.unwrap()),
+            Arc::new(PostgresStore::connect(&url).await.unwrap()),
+        ];
+        nodes[0]
+            .save_reference(&conformance::reference())
+            .await
+            .unwrap();
         let tasks: Vec<_> = (0..200)
             .map(|i| {
                 let node = nodes[i % 2].clone();
@@ -99,7 +118,10 @@ async fn two_nodes_chain_one_ledger() {
 async fn reference_saved_by_two_nodes_at_once() {
     in_fresh_schema("reference", |url| async move {
         let r = conformance::reference();
-        let nodes = [Arc::new(PostgresStore::connect(&url).await.unwrap()), Arc::new(PostgresStore::connect(&url).await.unwrap())];
+        let nodes = [
+            Arc::new(PostgresStore::connect(&url).await.unwrap()),
+            Arc::new(PostgresStore::connect(&url).await.unwrap()),
+        ];
         let tasks: Vec<_> = (0..20)
             .map(|i| {
                 let (node, r) = (nodes[i % 2].clone(), r.clone());
@@ -143,7 +165,11 @@ async fn a_failing_commit_fails_alone() {
         for t in tasks {
             match t.await.unwrap() {
                 Ok(_) => ok += 1,
-                Err(StoreError::Conflict { case_id, expected: 1, found: 2 }) if case_id == cases[10].id => conflicts += 1,
+                Err(StoreError::Conflict {
+                    case_id,
+                    expected: 1,
+                    found: 2,
+                }) if case_id == cases[10].id => conflicts += 1,
                 Err(StoreError::Refused(r)) if r.code == "case_exists" => exists += 1,
                 Err(StoreError::Refused(r)) if r.code == "case_not_found" => not_found += 1,
                 Err(e) => panic!("unexpected {e:?}"),
@@ -169,7 +195,11 @@ async fn nodes_starting_together_migrate_once() {
         for s in starts {
             s.await.unwrap().expect("connect while others migrate");
         }
-        let applied = client(&url).await.query_one("SELECT count(*) FROM schema_migrations", &[]).await.unwrap();
+        let applied = client(&url)
+            .await
+            .query_one("SELECT count(*) FROM schema_migrations", &[])
+            .await
+            .unwrap();
         assert_eq!(applied.get::<_, i64>(0), 1);
     })
     .await;
@@ -224,7 +254,10 @@ async fn throughput() {
         }
         let n = callers * rounds * 2;
         let secs = started.elapsed().as_secs_f64();
-        println!("{n} commits from {callers} callers in {secs:.2} s: {:.0} commits/s", f64::from(n) / secs);
+        println!(
+            "{n} commits from {callers} callers in {secs:.2} s: {:.0} commits/s",
+            f64::from(n) / secs
+        );
         verifies(store.as_ref()).await;
     })
     .await;

@@ -867,3 +867,66 @@ fn the_chain_names_edits_deletions_insertions_and_reorderings() {
     .unwrap_err();
     assert_eq!(t.kind, TamperKind::CaseRowChanged);
 }
+
+/// 2026-09-30 10:00 CST, the last working day before the National Day holiday.
+const EVE_OF_NATIONAL_DAY: Timestamp = Timestamp(1_790_733_600_000);
+
+#[test]
+fn deadlines_skip_national_day_and_count_the_adjusted_saturday() {
+    let w = World::new();
+    let dispatch_at = |subclass: &str, at: Timestamp| {
+        let (c, _) = open(1, w.report(subclass), &Actor::resident("r"), at, &w.rules).unwrap();
+        let filed = decide(
+            &c,
+            &Command {
+                actor: w.operator(),
+                at,
+                action: Action::File {
+                    subclass: None,
+                    urgency: None,
+                },
+                note: String::new(),
+                attachments: vec![],
+            },
+            &w.rules,
+        )
+        .unwrap()
+        .0;
+        let cmd = Command {
+            actor: w.dispatcher(),
+            at,
+            action: Action::Dispatch {
+                lead: "cgzf".into(),
+                assisting: vec![],
+            },
+            note: String::new(),
+            attachments: vec![],
+        };
+        decide(&filed, &cmd, &w.rules).unwrap().0
+    };
+    let local = |s: &str| {
+        let t = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        Timestamp::from_datetime(
+            &t.and_local_timezone(crate::time::china_standard_time())
+                .unwrap(),
+        )
+    };
+    assert_eq!(EVE_OF_NATIONAL_DAY, local("2026-09-30 10:00"));
+    // 暴露垃圾, 1 working day: 6 h left on Sep 30, then Oct 1–7 are off; due Thursday Oct 8 10:00.
+    assert_eq!(
+        dispatch_at("E0102", EVE_OF_NATIONAL_DAY).clock.due_at,
+        Some(local("2026-10-08 10:00"))
+    );
+    // 私搭乱建, 5 working days, each ending at 10:00: Oct 8, Oct 9, Sat Oct 10 (调休, a working
+    // day), Mon Oct 12, Tue Oct 13.
+    assert_eq!(
+        dispatch_at("E0101", EVE_OF_NATIONAL_DAY).clock.due_at,
+        Some(local("2026-10-13 10:00"))
+    );
+    // 管道破裂, 2 working hours, reported on Friday Oct 9 at 17:00: half an hour that day, the
+    // rest on the adjusted working Saturday.
+    assert_eq!(
+        dispatch_at("E0401", local("2026-10-09 17:00")).clock.due_at,
+        Some(local("2026-10-10 10:30"))
+    );
+}
