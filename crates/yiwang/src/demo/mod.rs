@@ -15,7 +15,7 @@ use yiwang_domain::time::Timestamp;
 use yiwang_engine::Engine;
 
 /// How many simulated cases live at once (they commit together in groups).
-const IN_FLIGHT: usize = 128;
+const IN_FLIGHT: usize = 512;
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct Options {
