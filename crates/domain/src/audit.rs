@@ -105,10 +105,7 @@ impl Tamper {
             Some(l) => format!("（总账第 {l} 条）"),
             None => String::new(),
         };
-        format!(
-            "案卷 {} 的第 {} 个事件{place}{what}",
-            self.case_id, self.seq
-        )
+        format!("案卷 {} 的第 {} 个事件{place}{what}", self.case_id, self.seq)
     }
 }
 
@@ -149,55 +146,28 @@ pub struct CaseCheck {
 
 impl CaseCheck {
     pub fn new(case_id: i64) -> CaseCheck {
-        CaseCheck {
-            case_id,
-            prev: GENESIS,
-            seq: 0,
-            last_state: None,
-            seen: Vec::new(),
-        }
+        CaseCheck { case_id, prev: GENESIS, seq: 0, last_state: None, seen: Vec::new() }
     }
 
     /// Feeds the next event as stored (ordered by `seq`).
     pub fn event(&mut self, e: &Event) -> Result<(), Tamper> {
-        let tamper = |seq, kind, detail: String| Tamper {
-            case_id: self.case_id,
-            seq,
-            ledger_seq: None,
-            kind,
-            detail,
-        };
+        let tamper = |seq, kind, detail: String| Tamper { case_id: self.case_id, seq, ledger_seq: None, kind, detail };
         if e.case_id != self.case_id {
-            return Err(tamper(
-                e.seq,
-                TamperKind::Inserted,
-                format!("event belongs to case {}", e.case_id),
-            ));
+            return Err(tamper(e.seq, TamperKind::Inserted, format!("event belongs to case {}", e.case_id)));
         }
         let expected = self.seq + 1;
         if e.seq > expected {
             return Err(tamper(
                 expected,
                 TamperKind::Deleted,
-                format!(
-                    "event {expected} is missing; the next stored event is {}",
-                    e.seq
-                ),
+                format!("event {expected} is missing; the next stored event is {}", e.seq),
             ));
         }
         if e.seq < expected {
-            return Err(tamper(
-                e.seq,
-                TamperKind::Inserted,
-                format!("a second event numbered {}", e.seq),
-            ));
+            return Err(tamper(e.seq, TamperKind::Inserted, format!("a second event numbered {}", e.seq)));
         }
         if event_hash(e) != e.hash {
-            return Err(tamper(
-                e.seq,
-                TamperKind::Edited,
-                "content does not match its hash".into(),
-            ));
+            return Err(tamper(e.seq, TamperKind::Edited, "content does not match its hash".into()));
         }
         if e.prev != self.prev {
             let kind = if self.seen.contains(&e.prev) || e.prev == GENESIS {
@@ -205,18 +175,10 @@ impl CaseCheck {
             } else {
                 TamperKind::Inserted
             };
-            return Err(tamper(
-                e.seq,
-                kind,
-                "does not follow the event before it".into(),
-            ));
+            return Err(tamper(e.seq, kind, "does not follow the event before it".into()));
         }
         if e.from != self.last_state {
-            return Err(tamper(
-                e.seq,
-                TamperKind::Reordered,
-                "starts from a state the case was not in".into(),
-            ));
+            return Err(tamper(e.seq, TamperKind::Reordered, "starts from a state the case was not in".into()));
         }
         self.seen.push(e.hash);
         self.prev = e.hash;
@@ -227,41 +189,24 @@ impl CaseCheck {
 
     /// Compares the case row with the last event.
     pub fn finish(self, row: &CaseHead) -> Result<(), Tamper> {
-        let tamper = |kind, detail: String| Tamper {
-            case_id: self.case_id,
-            seq: self.seq,
-            ledger_seq: None,
-            kind,
-            detail,
-        };
+        let tamper =
+            |kind, detail: String| Tamper { case_id: self.case_id, seq: self.seq, ledger_seq: None, kind, detail };
         if row.seq > self.seq {
             return Err(Tamper {
                 seq: self.seq + 1,
-                ..tamper(
-                    TamperKind::Deleted,
-                    format!(
-                        "the case records {} events, {} are stored",
-                        row.seq, self.seq
-                    ),
-                )
+                ..tamper(TamperKind::Deleted, format!("the case records {} events, {} are stored", row.seq, self.seq))
             });
         }
         if row.seq < self.seq {
             return Err(tamper(
                 TamperKind::Inserted,
-                format!(
-                    "the case records {} events, {} are stored",
-                    row.seq, self.seq
-                ),
+                format!("the case records {} events, {} are stored", row.seq, self.seq),
             ));
         }
         if row.head != self.prev {
             return Err(Tamper {
                 seq: 0,
-                ..tamper(
-                    TamperKind::CaseRowChanged,
-                    "the case's head hash is not its last event's".into(),
-                )
+                ..tamper(TamperKind::CaseRowChanged, "the case's head hash is not its last event's".into())
             });
         }
         if Some(row.state) != self.last_state {
@@ -269,10 +214,7 @@ impl CaseCheck {
                 seq: 0,
                 ..tamper(
                     TamperKind::CaseRowChanged,
-                    format!(
-                        "the case says {}, its events say {:?}",
-                        row.state, self.last_state
-                    ),
+                    format!("the case says {}, its events say {:?}", row.state, self.last_state),
                 )
             });
         }
@@ -298,10 +240,7 @@ pub struct LedgerEntry {
 
 impl Default for LedgerCheck {
     fn default() -> Self {
-        LedgerCheck {
-            prev: GENESIS,
-            seq: 0,
-        }
+        LedgerCheck { prev: GENESIS, seq: 0 }
     }
 }
 
@@ -320,23 +259,15 @@ impl LedgerCheck {
                 ledger_seq: Some(expected),
                 ..tamper(
                     TamperKind::Deleted,
-                    format!(
-                        "ledger entry {expected} is missing (an event was deleted before this one)"
-                    ),
+                    format!("ledger entry {expected} is missing (an event was deleted before this one)"),
                 )
             });
         }
         if e.ledger_seq < expected {
-            return Err(tamper(
-                TamperKind::Inserted,
-                format!("ledger entry {} appears twice", e.ledger_seq),
-            ));
+            return Err(tamper(TamperKind::Inserted, format!("ledger entry {} appears twice", e.ledger_seq)));
         }
         if ledger_next(&self.prev, &e.event_hash) != e.ledger_hash {
-            return Err(tamper(
-                TamperKind::Edited,
-                "the event is not the one the ledger recorded here".into(),
-            ));
+            return Err(tamper(TamperKind::Edited, "the event is not the one the ledger recorded here".into()));
         }
         self.prev = e.ledger_hash;
         self.seq = e.ledger_seq;
@@ -350,15 +281,8 @@ impl LedgerCheck {
                 case_id: 0,
                 seq: 0,
                 ledger_seq: Some(self.seq + 1),
-                kind: if head_seq > self.seq {
-                    TamperKind::Deleted
-                } else {
-                    TamperKind::Inserted
-                },
-                detail: format!(
-                    "the ledger head records {head_seq} events, {} are stored in order",
-                    self.seq
-                ),
+                kind: if head_seq > self.seq { TamperKind::Deleted } else { TamperKind::Inserted },
+                detail: format!("the ledger head records {head_seq} events, {} are stored in order", self.seq),
             });
         }
         Ok(())
@@ -393,9 +317,6 @@ mod tests {
 
     #[test]
     fn sm3_matches_the_standard_vector() {
-        assert_eq!(
-            hex::encode(sm3(b"abc")),
-            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
-        );
+        assert_eq!(hex::encode(sm3(b"abc")), "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");
     }
 }

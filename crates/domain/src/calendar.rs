@@ -88,9 +88,8 @@ impl Calendar {
         static DEFAULT: OnceLock<Calendar> = OnceLock::new();
         DEFAULT
             .get_or_init(|| {
-                Calendar::from_toml(CHINA_TOML).unwrap_or_else(|e| {
-                    panic!("the shipped data/calendar/china.toml is broken: {e}")
-                })
+                Calendar::from_toml(CHINA_TOML)
+                    .unwrap_or_else(|e| panic!("the shipped data/calendar/china.toml is broken: {e}"))
             })
             .clone()
     }
@@ -120,9 +119,7 @@ impl Calendar {
 
     /// The name of the public holiday on `date` (e.g. `春节`), if it is one.
     pub fn holiday_name(&self, date: NaiveDate) -> Option<&str> {
-        self.holiday_names
-            .get(&day_number(date))
-            .map(String::as_str)
+        self.holiday_names.get(&day_number(date)).map(String::as_str)
     }
 
     /// Working minutes in one working day (420 with the default periods).
@@ -159,18 +156,14 @@ impl Calendar {
         if minutes <= 0 {
             return start;
         }
-        let target = self
-            .working_ms_before(self.local_ms(start))
-            .saturating_add(minutes.saturating_mul(MINUTE_MS));
+        let target = self.working_ms_before(self.local_ms(start)).saturating_add(minutes.saturating_mul(MINUTE_MS));
         // The target lies in the working day that has `n` working days before it, `r` working
         // milliseconds into it, with 0 < r <= day_ms (r == day_ms: the end of its last period).
         let n = (target - 1).div_euclid(self.day_ms);
         let r = target - n * self.day_ms;
         let first = self.local_ms(start).div_euclid(DAY_MS);
         let day = self.working_day_with_index(n, first);
-        let local = day
-            .saturating_mul(DAY_MS)
-            .saturating_add(self.instant_in_day(r));
+        let local = day.saturating_mul(DAY_MS).saturating_add(self.instant_in_day(r));
         Timestamp(local.saturating_sub(self.offset_ms))
     }
 
@@ -215,8 +208,7 @@ impl Calendar {
     /// Working days in `[0, day)` (negative for days before 1970, so that differences count any
     /// range). Monotone, rising by one exactly after each working day.
     fn working_days_before(&self, day: i64) -> i64 {
-        let weekly =
-            day.div_euclid(7) * self.week_days + self.week_prefix[day.rem_euclid(7) as usize];
+        let weekly = day.div_euclid(7) * self.week_days + self.week_prefix[day.rem_euclid(7) as usize];
         let off = self.extra_off.partition_point(|&d| d < day) as i64;
         let on = self.extra_on.partition_point(|&d| d < day) as i64;
         weekly - off + on
@@ -230,11 +222,7 @@ impl Calendar {
     /// Working milliseconds in `[1970-01-01 00:00 local, local)`, negative before; monotone.
     fn working_ms_before(&self, local: i64) -> i64 {
         let day = local.div_euclid(DAY_MS);
-        let today = if self.is_working(day) {
-            self.worked_before(local.rem_euclid(DAY_MS))
-        } else {
-            0
-        };
+        let today = if self.is_working(day) { self.worked_before(local.rem_euclid(DAY_MS)) } else { 0 };
         self.working_days_before(day) * self.day_ms + today
     }
 
@@ -331,15 +319,7 @@ struct HolidayEntry {
 }
 
 const WEEKDAY_ZH: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
-const WEEKDAY_EN: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
+const WEEKDAY_EN: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
 fn build(file: CalendarFile) -> Result<Calendar, Refusal> {
     let offset = match &file.offset {
@@ -377,10 +357,7 @@ fn build(file: CalendarFile) -> Result<Calendar, Refusal> {
     }
 
     let periods = match &file.periods {
-        None => DEFAULT_PERIODS
-            .iter()
-            .map(|&(s, e)| (s * MINUTE_MS, e * MINUTE_MS))
-            .collect(),
+        None => DEFAULT_PERIODS.iter().map(|&(s, e)| (s * MINUTE_MS, e * MINUTE_MS)).collect(),
         Some(entries) => parse_periods(entries)?,
     };
 
@@ -399,11 +376,7 @@ fn build(file: CalendarFile) -> Result<Calendar, Refusal> {
             let field = |key: &str| format!("{at}.holidays[{i}].{key}");
             let name = h.name.trim();
             if name.is_empty() {
-                return Err(Refusal::bad_field(
-                    &field("name"),
-                    "节日名称不能为空",
-                    "the holiday needs a name",
-                ));
+                return Err(Refusal::bad_field(&field("name"), "节日名称不能为空", "the holiday needs a name"));
             }
             let from = parse_date_of_year(&field("from"), &h.from, y.year)?;
             let to = parse_date_of_year(&field("to"), &h.to, y.year)?;
@@ -436,9 +409,7 @@ fn build(file: CalendarFile) -> Result<Calendar, Refusal> {
                 return Err(Refusal::bad_field(
                     &field,
                     format!("{date} 已列为{name}假日，不能同时是调休上班日"),
-                    format!(
-                        "{date} is a holiday ({name}) and cannot also be an adjusted working day"
-                    ),
+                    format!("{date} is a holiday ({name}) and cannot also be an adjusted working day"),
                 ));
             }
             let wd = weekday_index(day);
@@ -446,28 +417,17 @@ fn build(file: CalendarFile) -> Result<Calendar, Refusal> {
                 return Err(Refusal::bad_field(
                     &field,
                     format!("{date} 是{}，本来就是工作日，无需调休", WEEKDAY_ZH[wd]),
-                    format!(
-                        "{date} is a {}, already a working day; only weekend days can be adjusted",
-                        WEEKDAY_EN[wd]
-                    ),
+                    format!("{date} is a {}, already a working day; only weekend days can be adjusted", WEEKDAY_EN[wd]),
                 ));
             }
             if extra_on.contains(&day) {
-                return Err(Refusal::bad_field(
-                    &field,
-                    format!("{date} 重复列出"),
-                    format!("{date} is listed twice"),
-                ));
+                return Err(Refusal::bad_field(&field, format!("{date} 重复列出"), format!("{date} is listed twice")));
             }
             extra_on.push(day);
         }
     }
     extra_on.sort_unstable();
-    let extra_off: Vec<i64> = holiday_names
-        .keys()
-        .copied()
-        .filter(|&d| !weekend[weekday_index(d)])
-        .collect();
+    let extra_off: Vec<i64> = holiday_names.keys().copied().filter(|&d| !weekend[weekday_index(d)]).collect();
 
     let mut week_prefix = [0i64; 8];
     for r in 0..7 {
@@ -490,11 +450,7 @@ fn build(file: CalendarFile) -> Result<Calendar, Refusal> {
 
 fn parse_periods(entries: &[PeriodEntry]) -> Result<Vec<(i64, i64)>, Refusal> {
     if entries.is_empty() {
-        return Err(Refusal::bad_field(
-            "periods",
-            "至少需要一个工作时段",
-            "at least one working period is needed",
-        ));
+        return Err(Refusal::bad_field("periods", "至少需要一个工作时段", "at least one working period is needed"));
     }
     let mut periods: Vec<(i64, i64)> = Vec::with_capacity(entries.len());
     for (i, p) in entries.iter().enumerate() {
@@ -504,11 +460,7 @@ fn parse_periods(entries: &[PeriodEntry]) -> Result<Vec<(i64, i64)>, Refusal> {
             return Err(Refusal::bad_field(
                 &format!("periods[{i}].to"),
                 format!("结束时间 {} 不晚于开始时间 {}", p.to.trim(), p.from.trim()),
-                format!(
-                    "the period ends at {}, not after it starts at {}",
-                    p.to.trim(),
-                    p.from.trim()
-                ),
+                format!("the period ends at {}, not after it starts at {}", p.to.trim(), p.from.trim()),
             ));
         }
         if let Some(&(_, prev_end)) = periods.last()
@@ -516,10 +468,7 @@ fn parse_periods(entries: &[PeriodEntry]) -> Result<Vec<(i64, i64)>, Refusal> {
         {
             return Err(Refusal::bad_field(
                 &format!("periods[{i}].from"),
-                format!(
-                    "开始时间 {} 早于上一时段的结束时间，时段须按时间先后排列且不重叠",
-                    p.from.trim()
-                ),
+                format!("开始时间 {} 早于上一时段的结束时间，时段须按时间先后排列且不重叠", p.from.trim()),
                 format!(
                     "starts at {}, before the previous period ends; periods must be in order and not overlap",
                     p.from.trim()
@@ -556,16 +505,13 @@ fn parse_clock(field: &str, s: &str) -> Result<i64, Refusal> {
 /// 30 or 31 December, and its adjusted working day may fall then too).
 fn parse_date_of_year(field: &str, s: &str, year: i32) -> Result<NaiveDate, Refusal> {
     let t = s.trim();
-    let date = (t.len() == 10)
-        .then(|| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
-        .flatten()
-        .ok_or_else(|| {
-            Refusal::bad_field(
-                field,
-                format!("“{s}”不是有效日期，应写作 YYYY-MM-DD，如 2026-10-01"),
-                format!("“{s}” is not a valid date; write YYYY-MM-DD, e.g. 2026-10-01"),
-            )
-        })?;
+    let date = (t.len() == 10).then(|| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()).flatten().ok_or_else(|| {
+        Refusal::bad_field(
+            field,
+            format!("“{s}”不是有效日期，应写作 YYYY-MM-DD，如 2026-10-01"),
+            format!("“{s}” is not a valid date; write YYYY-MM-DD, e.g. 2026-10-01"),
+        )
+    })?;
     if date.year() != year && date.year() != year - 1 {
         return Err(Refusal::bad_field(
             field,
@@ -611,10 +557,7 @@ fn parse_weekday(field: &str, s: &str) -> Result<usize, Refusal> {
     });
     let found = found.or_else(|| {
         let rest = t.strip_prefix("星期").or_else(|| t.strip_prefix("周"))?;
-        ["一", "二", "三", "四", "五", "六", "日"]
-            .iter()
-            .position(|c| *c == rest)
-            .or((rest == "天").then_some(6))
+        ["一", "二", "三", "四", "五", "六", "日"].iter().position(|c| *c == rest).or((rest == "天").then_some(6))
     });
     found.ok_or_else(|| {
         Refusal::bad_field(
@@ -634,13 +577,7 @@ fn date_of(day: i64) -> NaiveDate {
 
 /// A TOML error (syntax, wrong type, unknown or missing key) as a refusal naming the line.
 fn toml_refusal(src: &str, e: &toml::de::Error) -> Refusal {
-    let line = e.span().map(|r| {
-        src.as_bytes()[..r.start.min(src.len())]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1
-    });
+    let line = e.span().map(|r| src.as_bytes()[..r.start.min(src.len())].iter().filter(|&&b| b == b'\n').count() + 1);
     let msg = e.message().trim();
     match line {
         Some(l) => Refusal::bad_field(
@@ -648,11 +585,7 @@ fn toml_refusal(src: &str, e: &toml::de::Error) -> Refusal {
             format!("TOML 第 {l} 行有误：{msg}"),
             format!("TOML error on line {l}: {msg}"),
         ),
-        None => Refusal::bad_field(
-            "calendar",
-            format!("TOML 有误：{msg}"),
-            format!("TOML error: {msg}"),
-        ),
+        None => Refusal::bad_field("calendar", format!("TOML 有误：{msg}"), format!("TOML error: {msg}")),
     }
 }
 
@@ -681,12 +614,7 @@ mod tests {
     /// Asserts a due time, showing both instants in local time on failure.
     #[track_caller]
     fn assert_due(got: Timestamp, want: &str) {
-        assert_eq!(
-            got,
-            at(want),
-            "due {} but expected {want} +08:00",
-            got.to_rfc3339_cst()
-        );
+        assert_eq!(got, at(want), "due {} but expected {want} +08:00", got.to_rfc3339_cst());
     }
 
     // ----- the shipped data -----
@@ -721,10 +649,7 @@ mod tests {
         ];
         for d in days {
             let d = date(d);
-            assert!(
-                matches!(d.weekday(), Weekday::Sat | Weekday::Sun),
-                "{d} is no weekend day"
-            );
+            assert!(matches!(d.weekday(), Weekday::Sat | Weekday::Sun), "{d} is no weekend day");
             assert!(c.is_working_day(d), "{d} should be a working day (调休)");
         }
         assert_eq!(c.extra_on.len(), days.len());
@@ -738,14 +663,9 @@ mod tests {
         let c = cal();
         for year in [2025, 2026] {
             let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
-            let count = first
-                .iter_days()
-                .take(365)
-                .filter(|&d| c.is_working_day(d))
-                .count();
+            let count = first.iter_days().take(365).filter(|&d| c.is_working_day(d)).count();
             assert_eq!(count, 248, "{year}");
-            let by_count = c.working_days_before(day_number(first) + 365)
-                - c.working_days_before(day_number(first));
+            let by_count = c.working_days_before(day_number(first) + 365) - c.working_days_before(day_number(first));
             assert_eq!(by_count, 248, "{year}");
         }
     }
@@ -776,14 +696,8 @@ mod tests {
         assert_due(c.due(at("2026-11-16 09:00"), d1), "2026-11-16 17:30"); // a whole day: same day
         assert_due(c.due(at("2026-11-16 12:00"), d1), "2026-11-17 12:00");
         assert_due(c.due(at("2026-11-16 17:30"), d1), "2026-11-17 17:30");
-        assert_due(
-            c.due(at("2026-11-16 11:00"), TimeLimit::Days(5)),
-            "2026-11-23 11:00",
-        );
-        assert_due(
-            c.due(at("2026-11-16 11:00"), TimeLimit::Days(15)),
-            "2026-12-07 11:00",
-        );
+        assert_due(c.due(at("2026-11-16 11:00"), TimeLimit::Days(5)), "2026-11-23 11:00");
+        assert_due(c.due(at("2026-11-16 11:00"), TimeLimit::Days(15)), "2026-12-07 11:00");
     }
 
     #[test]
@@ -823,45 +737,24 @@ mod tests {
         // Thu 26 Feb 6 h, Fri 27 Feb 7 h, Sat 28 Feb (调休) 7 h, Sun 1 Mar off, Mon 2 Mar 1 h.
         assert_due(c.due(at("2026-02-26 10:00"), d3), "2026-03-02 10:00");
         // Both in one: 12, 13, 14, 24, 25, 26, 27, 28 Feb, 2 and 3 Mar, then 1 h on 4 Mar.
-        assert_due(
-            c.due(at("2026-02-12 10:00"), TimeLimit::Days(10)),
-            "2026-03-04 10:00",
-        );
+        assert_due(c.due(at("2026-02-12 10:00"), TimeLimit::Days(10)), "2026-03-04 10:00");
         // Filed during the holiday: counting starts on the first working day after it.
         assert_due(c.due(at("2026-02-17 10:00"), d3), "2026-02-26 17:30");
         // Spring Festival 2025 with its Sunday before and Saturday after.
-        assert_due(
-            c.due(at("2025-01-24 10:00"), TimeLimit::Days(1)),
-            "2025-01-26 10:00",
-        );
-        assert_due(
-            c.due(at("2025-01-27 10:00"), TimeLimit::Days(1)),
-            "2025-02-05 10:00",
-        );
-        assert_due(
-            c.due(at("2025-02-07 10:00"), TimeLimit::Days(1)),
-            "2025-02-08 10:00",
-        );
+        assert_due(c.due(at("2025-01-24 10:00"), TimeLimit::Days(1)), "2025-01-26 10:00");
+        assert_due(c.due(at("2025-01-27 10:00"), TimeLimit::Days(1)), "2025-02-05 10:00");
+        assert_due(c.due(at("2025-02-07 10:00"), TimeLimit::Days(1)), "2025-02-08 10:00");
     }
 
     #[test]
     fn new_year_and_labour_day_2026() {
         let c = cal();
         // Wednesday 31 Dec 2025; 1–3 Jan off; Sunday 4 Jan is a working day.
-        assert_due(
-            c.due(at("2025-12-31 10:00"), TimeLimit::Days(1)),
-            "2026-01-04 10:00",
-        );
+        assert_due(c.due(at("2025-12-31 10:00"), TimeLimit::Days(1)), "2026-01-04 10:00");
         // Thursday 30 Apr; 1–5 May off; Wednesday 6 May.
-        assert_due(
-            c.due(at("2026-04-30 10:00"), TimeLimit::Days(1)),
-            "2026-05-06 10:00",
-        );
+        assert_due(c.due(at("2026-04-30 10:00"), TimeLimit::Days(1)), "2026-05-06 10:00");
         // 端午节: Thursday 18 Jun; 19–21 Jun off; Monday 22 Jun.
-        assert_due(
-            c.due(at("2026-06-18 16:30"), TimeLimit::Hours(2)),
-            "2026-06-22 10:00",
-        );
+        assert_due(c.due(at("2026-06-18 16:30"), TimeLimit::Hours(2)), "2026-06-22 10:00");
     }
 
     #[test]
@@ -891,12 +784,7 @@ mod tests {
     #[test]
     fn zero_minutes_does_not_move_the_start() {
         let c = cal();
-        for t in [
-            "2026-11-21 20:00",
-            "2026-11-16 12:30",
-            "2026-11-16 12:00",
-            "2026-10-01 10:00",
-        ] {
+        for t in ["2026-11-21 20:00", "2026-11-16 12:30", "2026-11-16 12:00", "2026-10-01 10:00"] {
             assert_eq!(c.add_working_minutes(at(t), 0), at(t));
             assert_eq!(c.add_working_minutes(at(t), -5), at(t));
         }
@@ -906,16 +794,10 @@ mod tests {
     fn seconds_of_the_start_are_kept() {
         let c = cal();
         let start = at("2026-11-16 10:00").plus_ms(30_500);
-        assert_eq!(
-            c.due(start, TimeLimit::Hours(1)),
-            at("2026-11-16 11:00").plus_ms(30_500)
-        );
+        assert_eq!(c.due(start, TimeLimit::Hours(1)), at("2026-11-16 11:00").plus_ms(30_500));
         // Half a minute after 17:00 plus 30 minutes: 30 s into the next morning.
         let late = at("2026-11-16 17:00").plus_ms(30_000);
-        assert_eq!(
-            c.add_working_minutes(late, 30),
-            at("2026-11-17 09:00").plus_ms(30_000)
-        );
+        assert_eq!(c.add_working_minutes(late, 30), at("2026-11-17 09:00").plus_ms(30_000));
         assert_eq!(c.working_minutes_between(start, at("2026-11-16 10:02")), 1);
     }
 
@@ -923,48 +805,21 @@ mod tests {
     fn years_without_data_have_weekends_only() {
         let c = cal();
         assert!(!c.covers_year(2027));
-        assert_due(
-            c.due(at("2027-01-01 10:00"), TimeLimit::Days(1)),
-            "2027-01-04 10:00",
-        );
-        assert_due(
-            c.due(at("2024-09-30 10:00"), TimeLimit::Days(1)),
-            "2024-10-01 10:00",
-        );
+        assert_due(c.due(at("2027-01-01 10:00"), TimeLimit::Days(1)), "2027-01-04 10:00");
+        assert_due(c.due(at("2024-09-30 10:00"), TimeLimit::Days(1)), "2024-10-01 10:00");
         // Crossing from data into no data: Wednesday 30 Dec 2026 + 3 d = Monday 4 Jan 2027.
-        assert_due(
-            c.due(at("2026-12-30 10:00"), TimeLimit::Days(3)),
-            "2027-01-04 10:00",
-        );
+        assert_due(c.due(at("2026-12-30 10:00"), TimeLimit::Days(3)), "2027-01-04 10:00");
     }
 
     #[test]
     fn working_minutes_between_counts_and_signs() {
         let c = cal();
-        assert_eq!(
-            c.working_minutes_between(at("2026-11-16 09:00"), at("2026-11-20 17:30")),
-            2100
-        );
-        assert_eq!(
-            c.working_minutes_between(at("2026-11-20 17:30"), at("2026-11-16 09:00")),
-            -2100
-        );
-        assert_eq!(
-            c.working_minutes_between(at("2026-11-16 11:00"), at("2026-11-16 14:00")),
-            90
-        );
-        assert_eq!(
-            c.working_minutes_between(at("2026-11-21 08:00"), at("2026-11-22 20:00")),
-            0
-        );
-        assert_eq!(
-            c.working_minutes_between(at("2026-09-30 09:00"), at("2026-10-08 09:00")),
-            420
-        );
-        assert_eq!(
-            c.working_minutes_between(at("2026-09-30 09:00"), at("2026-10-10 12:00")),
-            1440
-        );
+        assert_eq!(c.working_minutes_between(at("2026-11-16 09:00"), at("2026-11-20 17:30")), 2100);
+        assert_eq!(c.working_minutes_between(at("2026-11-20 17:30"), at("2026-11-16 09:00")), -2100);
+        assert_eq!(c.working_minutes_between(at("2026-11-16 11:00"), at("2026-11-16 14:00")), 90);
+        assert_eq!(c.working_minutes_between(at("2026-11-21 08:00"), at("2026-11-22 20:00")), 0);
+        assert_eq!(c.working_minutes_between(at("2026-09-30 09:00"), at("2026-10-08 09:00")), 420);
+        assert_eq!(c.working_minutes_between(at("2026-09-30 09:00"), at("2026-10-10 12:00")), 1440);
         let t = at("2026-11-16 10:17");
         assert_eq!(c.working_minutes_between(t, t), 0);
         // Due at 12:00, looked at 16:30: overdue by 3 working hours (13:30–16:30), negative.
@@ -1004,10 +859,7 @@ mod tests {
     struct Lcg(u64);
     impl Lcg {
         fn next(&mut self) -> u64 {
-            self.0 = self
-                .0
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
+            self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             self.0 >> 16
         }
         fn below(&mut self, n: u64) -> i64 {
@@ -1019,8 +871,7 @@ mod tests {
     fn naive_working_minute(c: &Calendar, t: Timestamp) -> bool {
         let local = t.at_offset(c.offset());
         let m = i64::from(local.hour()) * 60 + i64::from(local.minute());
-        c.is_working_day(local.date_naive())
-            && DEFAULT_PERIODS.iter().any(|&(s, e)| s <= m && m < e)
+        c.is_working_day(local.date_naive()) && DEFAULT_PERIODS.iter().any(|&(s, e)| s <= m && m < e)
     }
 
     /// Minute-by-minute reference for minute-aligned starts.
@@ -1044,19 +895,10 @@ mod tests {
         for i in 0..20_000 {
             // Any millisecond, any minute count up to a few months; now and then a long one.
             let a = Timestamp(lo + rng.below(span as u64));
-            let m = if i % 100 == 0 {
-                rng.below(5_000_000)
-            } else {
-                rng.below(40_000)
-            };
+            let m = if i % 100 == 0 { rng.below(5_000_000) } else { rng.below(40_000) };
             let b = c.add_working_minutes(a, m);
             assert!(b >= a);
-            assert_eq!(
-                c.working_minutes_between(a, b),
-                m,
-                "a = {}, m = {m}",
-                a.to_rfc3339_cst()
-            );
+            assert_eq!(c.working_minutes_between(a, b), m, "a = {}, m = {m}", a.to_rfc3339_cst());
             assert_eq!(c.working_minutes_between(b, a), -m);
             if m > 0 {
                 // Earliest instant: one millisecond sooner, the work is not yet done.
@@ -1076,12 +918,7 @@ mod tests {
             let a = Timestamp((lo + rng.below(span)) * MINUTE_MS);
             let m = rng.below(2_500);
             let b = naive_add(&c, a, m);
-            assert_eq!(
-                c.add_working_minutes(a, m),
-                b,
-                "a = {}, m = {m}",
-                a.to_rfc3339_cst()
-            );
+            assert_eq!(c.add_working_minutes(a, m), b, "a = {}, m = {m}", a.to_rfc3339_cst());
             // And the count over a random window.
             let w = Timestamp(a.0 + rng.below(3 * 1440) * MINUTE_MS);
             let mut naive = 0;
@@ -1090,12 +927,7 @@ mod tests {
                 naive += i64::from(naive_working_minute(&c, t));
                 t = t.plus_ms(MINUTE_MS);
             }
-            assert_eq!(
-                c.working_minutes_between(a, w),
-                naive,
-                "a = {}",
-                a.to_rfc3339_cst()
-            );
+            assert_eq!(c.working_minutes_between(a, w), naive, "a = {}", a.to_rfc3339_cst());
         }
     }
 
@@ -1109,10 +941,7 @@ mod tests {
         assert!(!c.covers_year(2026));
         assert!(c.is_working_day(date("2026-10-01")));
         assert!(!c.is_working_day(date("2026-10-03")));
-        assert_due(
-            c.due(at("2026-11-16 11:00"), TimeLimit::Hours(2)),
-            "2026-11-16 14:30",
-        );
+        assert_due(c.due(at("2026-11-16 11:00"), TimeLimit::Hours(2)), "2026-11-16 14:30");
     }
 
     #[test]
@@ -1131,19 +960,10 @@ mod tests {
         assert!(c.is_working_day(date("2026-11-21"))); // Saturday works here
         assert!(!c.is_working_day(date("2026-11-16")));
         // Saturday 21 Nov 17:00 (+05:00) = 20:00 (+08:00); 1 day → Monday 23 Nov 17:00 (+05:00).
-        assert_due(
-            c.due(at("2026-11-21 20:00"), TimeLimit::Days(1)),
-            "2026-11-23 20:00",
-        );
+        assert_due(c.due(at("2026-11-21 20:00"), TimeLimit::Days(1)), "2026-11-23 20:00");
         // Friday 13 Nov 17:00 (+05:00) + 1 d: Saturday works, Sunday off, Monday is a holiday.
-        assert_due(
-            c.due(at("2026-11-13 20:00"), TimeLimit::Days(1)),
-            "2026-11-14 20:00",
-        );
-        assert_due(
-            c.due(at("2026-11-14 20:00"), TimeLimit::Days(1)),
-            "2026-11-17 20:00",
-        );
+        assert_due(c.due(at("2026-11-13 20:00"), TimeLimit::Days(1)), "2026-11-14 20:00");
+        assert_due(c.due(at("2026-11-14 20:00"), TimeLimit::Days(1)), "2026-11-17 20:00");
     }
 
     #[test]
@@ -1176,33 +996,14 @@ mod tests {
 
     #[test]
     fn bad_dates_are_refused_with_their_field() {
-        let src = format!(
-            "{YEAR}holidays = [{{ name = \"春节\", from = \"2026-02-30\", to = \"2026-03-01\" }}]"
-        );
-        refused(
-            &src,
-            "year[2026].holidays[0].from",
-            "2026-02-30",
-            "“2026-02-30” is not a valid date",
-        );
+        let src = format!("{YEAR}holidays = [{{ name = \"春节\", from = \"2026-02-30\", to = \"2026-03-01\" }}]");
+        refused(&src, "year[2026].holidays[0].from", "2026-02-30", "“2026-02-30” is not a valid date");
         let src = format!("{YEAR}workdays = [\"2026-02-14\", \"2026/02/28\"]");
         refused(&src, "year[2026].workdays[1]", "不是有效日期", "2026/02/28");
         let src = format!("{YEAR}workdays = [\"2062-02-14\"]");
-        refused(
-            &src,
-            "year[2026].workdays[0]",
-            "不在 2026 年",
-            "not in 2026",
-        );
-        let src = format!(
-            "{YEAR}holidays = [{{ name = \"春节\", from = \"2026-02-23\", to = \"2026-02-15\" }}]"
-        );
-        refused(
-            &src,
-            "year[2026].holidays[0].to",
-            "早于开始日期",
-            "before it starts",
-        );
+        refused(&src, "year[2026].workdays[0]", "不在 2026 年", "not in 2026");
+        let src = format!("{YEAR}holidays = [{{ name = \"春节\", from = \"2026-02-23\", to = \"2026-02-15\" }}]");
+        refused(&src, "year[2026].holidays[0].to", "早于开始日期", "before it starts");
     }
 
     #[test]
@@ -1210,12 +1011,7 @@ mod tests {
         let src = format!(
             "{YEAR}holidays = [{{ name = \"国庆节\", from = \"2026-10-01\", to = \"2026-10-07\" }}]\nworkdays = [\"2026-10-03\"]"
         );
-        refused(
-            &src,
-            "year[2026].workdays[0]",
-            "国庆节",
-            "is a holiday (国庆节)",
-        );
+        refused(&src, "year[2026].workdays[0]", "国庆节", "is a holiday (国庆节)");
         // Also when the holiday is listed under another year.
         let src = "[[year]]\nyear = 2026\nworkdays = [\"2026-01-03\"]\n\
                    [[year]]\nyear = 2027\nholidays = [{ name = \"元旦\", from = \"2026-01-03\", to = \"2027-01-01\" }]";
@@ -1225,12 +1021,7 @@ mod tests {
     #[test]
     fn other_date_mistakes_are_refused() {
         // A weekday listed as adjusted working day: it already is one.
-        refused(
-            &format!("{YEAR}workdays = [\"2026-02-13\"]"),
-            "year[2026].workdays[0]",
-            "周五",
-            "Friday",
-        );
+        refused(&format!("{YEAR}workdays = [\"2026-02-13\"]"), "year[2026].workdays[0]", "周五", "Friday");
         refused(
             &format!("{YEAR}workdays = [\"2026-02-14\", \"2026-02-14\"]"),
             "year[2026].workdays[1]",
@@ -1241,16 +1032,9 @@ mod tests {
             "{YEAR}holidays = [{{ name = \"中秋节\", from = \"2026-09-25\", to = \"2026-10-01\" }},\n\
              {{ name = \"国庆节\", from = \"2026-10-01\", to = \"2026-10-07\" }}]"
         );
-        refused(
-            &src,
-            "year[2026].holidays[1].from",
-            "与中秋节重叠",
-            "overlaps 中秋节",
-        );
+        refused(&src, "year[2026].holidays[1].from", "与中秋节重叠", "overlaps 中秋节");
         refused(&format!("{YEAR}{YEAR}"), "year[2026].year", "两次", "twice");
-        let src = format!(
-            "{YEAR}holidays = [{{ name = \" \", from = \"2026-10-01\", to = \"2026-10-01\" }}]"
-        );
+        let src = format!("{YEAR}holidays = [{{ name = \" \", from = \"2026-10-01\", to = \"2026-10-01\" }}]");
         refused(&src, "year[2026].holidays[0].name", "名称", "name");
     }
 
@@ -1268,73 +1052,28 @@ mod tests {
             "不重叠",
             "not overlap",
         );
-        refused(
-            r#"periods = [{ from = "9:00", to = "12:00" }]"#,
-            "periods[0].from",
-            "HH:MM",
-            "HH:MM",
-        );
-        refused(
-            r#"periods = [{ from = "09:00", to = "24:30" }]"#,
-            "periods[0].to",
-            "24:30",
-            "24:30",
-        );
+        refused(r#"periods = [{ from = "9:00", to = "12:00" }]"#, "periods[0].from", "HH:MM", "HH:MM");
+        refused(r#"periods = [{ from = "09:00", to = "24:30" }]"#, "periods[0].to", "24:30", "24:30");
         refused("periods = []", "periods", "至少", "at least one");
     }
 
     #[test]
     fn bad_settings_and_bad_toml_are_refused() {
         refused(r#"offset = "UTC+8""#, "offset", "+08:00", "UTC offset");
-        refused(
-            r#"weekend = ["saturday", "caturday"]"#,
-            "weekend[1]",
-            "caturday",
-            "not a weekday",
-        );
-        refused(
-            r#"weekend = ["sat", "Saturday"]"#,
-            "weekend[1]",
-            "周六重复",
-            "Saturday is listed twice",
-        );
-        refused(
-            r#"weekend = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]"#,
-            "weekend",
-            "七天",
-            "all seven days",
-        );
-        refused(
-            "offset = \"+08:00\"\nweekend = [\"sat\",",
-            "calendar",
-            "第 2 行",
-            "line 2",
-        );
-        refused(
-            &format!("{YEAR}holiday = []"),
-            "calendar",
-            "holiday",
-            "unknown field",
-        );
+        refused(r#"weekend = ["saturday", "caturday"]"#, "weekend[1]", "caturday", "not a weekday");
+        refused(r#"weekend = ["sat", "Saturday"]"#, "weekend[1]", "周六重复", "Saturday is listed twice");
+        refused(r#"weekend = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]"#, "weekend", "七天", "all seven days");
+        refused("offset = \"+08:00\"\nweekend = [\"sat\",", "calendar", "第 2 行", "line 2");
+        refused(&format!("{YEAR}holiday = []"), "calendar", "holiday", "unknown field");
         refused("[[year]]\nyear = \"2026\"", "calendar", "第 2 行", "line 2");
     }
 
     #[test]
     fn weekday_names_in_both_languages() {
-        for (s, d) in [
-            ("Saturday", 5),
-            ("sun", 6),
-            ("周六", 5),
-            ("星期日", 6),
-            ("周天", 6),
-            ("MON", 0),
-        ] {
+        for (s, d) in [("Saturday", 5), ("sun", 6), ("周六", 5), ("星期日", 6), ("周天", 6), ("MON", 0)] {
             assert_eq!(parse_weekday("weekend[0]", s).unwrap(), d, "{s}");
         }
-        assert_eq!(
-            parse_offset("offset", "-05:30").unwrap().local_minus_utc(),
-            -(5 * 3600 + 1800)
-        );
+        assert_eq!(parse_offset("offset", "-05:30").unwrap().local_minus_utc(), -(5 * 3600 + 1800));
         assert_eq!(parse_offset("offset", "Z").unwrap().local_minus_utc(), 0);
     }
 

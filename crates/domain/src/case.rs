@@ -78,10 +78,7 @@ impl State {
     ];
 
     pub fn is_open(self) -> bool {
-        !matches!(
-            self,
-            State::ClosedFixed | State::ClosedNotFixed | State::Voided | State::Duplicate
-        )
+        !matches!(self, State::ClosedFixed | State::ClosedNotFixed | State::Voided | State::Duplicate)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -262,33 +259,15 @@ pub struct Actor {
 
 impl Actor {
     pub fn staff(id: &str, role: Role, scope: &AreaCode, unit: Option<&str>) -> Actor {
-        Actor {
-            id: id.into(),
-            role,
-            unit: unit.map(Into::into),
-            scope: Some(scope.clone()),
-            on_behalf_of: None,
-        }
+        Actor { id: id.into(), role, unit: unit.map(Into::into), scope: Some(scope.clone()), on_behalf_of: None }
     }
 
     pub fn resident(id: &str) -> Actor {
-        Actor {
-            id: id.into(),
-            role: Role::Resident,
-            unit: None,
-            scope: None,
-            on_behalf_of: None,
-        }
+        Actor { id: id.into(), role: Role::Resident, unit: None, scope: None, on_behalf_of: None }
     }
 
     pub fn system() -> Actor {
-        Actor {
-            id: "system".into(),
-            role: Role::System,
-            unit: None,
-            scope: None,
-            on_behalf_of: None,
-        }
+        Actor { id: "system".into(), role: Role::System, unit: None, scope: None, on_behalf_of: None }
     }
 
     /// The resident this actor speaks for: themselves, or the elder they act for.
@@ -350,13 +329,7 @@ pub struct Clock {
 
 impl Clock {
     fn start(limit_minutes: i64, at: Timestamp, rules: &Rules) -> Clock {
-        let mut c = Clock {
-            limit_minutes,
-            used_minutes: 0,
-            running_since: Some(at),
-            due_at: None,
-            warn_at: None,
-        };
+        let mut c = Clock { limit_minutes, used_minutes: 0, running_since: Some(at), due_at: None, warn_at: None };
         c.recompute(rules);
         c
     }
@@ -367,11 +340,7 @@ impl Clock {
                 let left = (self.limit_minutes - self.used_minutes).max(0);
                 let warn_mark = (self.limit_minutes as f64 * rules.warn_share).round() as i64;
                 self.due_at = Some(rules.calendar.add_working_minutes(since, left));
-                self.warn_at = Some(
-                    rules
-                        .calendar
-                        .add_working_minutes(since, (warn_mark - self.used_minutes).max(0)),
-                );
+                self.warn_at = Some(rules.calendar.add_working_minutes(since, (warn_mark - self.used_minutes).max(0)));
             }
             None => {
                 self.due_at = None;
@@ -488,10 +457,7 @@ pub struct Report {
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// 立案, optionally correcting the classification.
-    File {
-        subclass: Option<SubclassId>,
-        urgency: Option<Urgency>,
-    },
+    File { subclass: Option<SubclassId>, urgency: Option<Urgency> },
     /// 作废
     Void,
     /// Mark this case as a duplicate of an open case.
@@ -499,10 +465,7 @@ pub enum Action {
     /// On the surviving case: take in a duplicate's reporter (written with `MarkDuplicate`).
     AbsorbDuplicate { duplicate: i64, reporter: String },
     /// 派遣 to a lead unit, with assisting units for joint cases (一体事联办).
-    Dispatch {
-        lead: String,
-        assisting: Vec<String>,
-    },
+    Dispatch { lead: String, assisting: Vec<String> },
     /// 签收
     Accept,
     /// 回退: the unit says the dispatch is wrong.
@@ -524,10 +487,7 @@ pub enum Action {
     /// 结案, honestly fixed or not.
     Close { fixed: bool },
     /// 综合评价 / 回访: the resident's answer; "not satisfied, not fixed" reopens a fixed case.
-    Evaluate {
-        satisfaction: Satisfaction,
-        fixed: bool,
-    },
+    Evaluate { satisfaction: Satisfaction, fixed: bool },
     /// 重新打开: back to the unit.
     Reopen,
     /// 催办
@@ -604,16 +564,11 @@ impl Action {
             Action::File { .. } | Action::MarkDuplicate { .. } | Action::AbsorbDuplicate { .. } => {
                 &[IntakeOperator, ShiftChief]
             }
-            Action::Void
-            | Action::DecideExtension { .. }
-            | Action::Park
-            | Action::Unpark
-            | Action::Close { .. } => &[ShiftChief],
+            Action::Void | Action::DecideExtension { .. } | Action::Park | Action::Unpark | Action::Close { .. } => {
+                &[ShiftChief]
+            }
             Action::Dispatch { .. } => &[Dispatcher],
-            Action::Accept
-            | Action::Return
-            | Action::RequestExtension { .. }
-            | Action::ReportBack => &[Handler],
+            Action::Accept | Action::Return | Action::RequestExtension { .. } | Action::ReportBack => &[Handler],
             Action::SettleInGrid => &[GridMember],
             Action::Verify { .. } => &[Inspector, GridMember],
             Action::Evaluate { .. } => &[Resident, IntakeOperator],
@@ -627,16 +582,7 @@ impl Action {
     /// The states this action may start from.
     pub fn from_states(&self) -> &'static [State] {
         use State::*;
-        const OPEN: &[State] = &[
-            Reported,
-            Filed,
-            Dispatched,
-            Handling,
-            Returned,
-            ReportedBack,
-            Verified,
-            Parked,
-        ];
+        const OPEN: &[State] = &[Reported, Filed, Dispatched, Handling, Returned, ReportedBack, Verified, Parked];
         const RUNNING: &[State] = &[Dispatched, Handling, ReportedBack];
         match self {
             Action::File { .. } => &[Reported],
@@ -688,20 +634,12 @@ impl Rules {
     /// The working minutes a case of this subclass and urgency gets.
     pub fn limit_minutes(&self, subclass: SubclassId, urgency: Urgency) -> Result<i64, Refusal> {
         let limit = self.taxonomy.require("subclass", subclass)?.time_limit;
-        Ok(self
-            .calendar
-            .limit_minutes(urgency.limit(limit, |l| self.calendar.limit_minutes(l))))
+        Ok(self.calendar.limit_minutes(urgency.limit(limit, |l| self.calendar.limit_minutes(l))))
     }
 }
 
 /// Opens a new case from a validated report: the first event of its chain.
-pub fn open(
-    id: i64,
-    report: Report,
-    reporter: &Actor,
-    at: Timestamp,
-    rules: &Rules,
-) -> Result<(Case, Event), Refusal> {
+pub fn open(id: i64, report: Report, reporter: &Actor, at: Timestamp, rules: &Rules) -> Result<(Case, Event), Refusal> {
     let subclass = rules.taxonomy.require("subclass", report.subclass)?;
     let urgency = report.urgency.unwrap_or(subclass.urgency);
     let case = Case {
@@ -743,16 +681,7 @@ pub fn open(
         rating: None,
     };
     let detail = serde_json::to_string(&report).expect("reports serialise");
-    Ok(record(
-        case,
-        None,
-        reporter,
-        at,
-        "report",
-        String::new(),
-        report.photos,
-        detail,
-    ))
+    Ok(record(case, None, reporter, at, "report", String::new(), report.photos, detail))
 }
 
 /// The state machine: the next case and its event, or a refusal naming the state and the role.
@@ -767,11 +696,7 @@ pub fn decide(case: &Case, cmd: &Command, rules: &Rules) -> Result<(Case, Event)
     }
     check_place(case, cmd)?;
     if cmd.at < case.reported_at {
-        return Err(Refusal::bad_field(
-            "at",
-            "操作时间早于上报时间",
-            "the action's time is before the report",
-        ));
+        return Err(Refusal::bad_field("at", "操作时间早于上报时间", "the action's time is before the report"));
     }
 
     let mut next = case.clone();
@@ -796,11 +721,7 @@ pub fn decide(case: &Case, cmd: &Command, rules: &Rules) -> Result<(Case, Event)
         }
         Action::MarkDuplicate { of } => {
             if *of == case.id {
-                return Err(Refusal::bad_field(
-                    "of",
-                    "案卷不能与自身重复",
-                    "a case cannot duplicate itself",
-                ));
+                return Err(Refusal::bad_field("of", "案卷不能与自身重复", "a case cannot duplicate itself"));
             }
             next.duplicate_of = Some(*of);
             next.closed_at = Some(at);
@@ -939,19 +860,10 @@ pub fn decide(case: &Case, cmd: &Command, rules: &Rules) -> Result<(Case, Event)
             }
             next.clock.stop(at, rules);
             next.closed_at = Some(at);
-            if *fixed {
-                State::ClosedFixed
-            } else {
-                State::ClosedNotFixed
-            }
+            if *fixed { State::ClosedFixed } else { State::ClosedNotFixed }
         }
-        Action::Evaluate {
-            satisfaction,
-            fixed,
-        } => {
-            if actor.role == Role::Resident
-                && !case.followers.iter().any(|f| f == actor.resident_id())
-            {
+        Action::Evaluate { satisfaction, fixed } => {
+            if actor.role == Role::Resident && !case.followers.iter().any(|f| f == actor.resident_id()) {
                 return Err(Refusal::new(
                     "not_reporter",
                     "只有上报人可以评价此案卷",
@@ -959,21 +871,10 @@ pub fn decide(case: &Case, cmd: &Command, rules: &Rules) -> Result<(Case, Event)
                 ));
             }
             if case.rating.is_some() {
-                return Err(Refusal::new(
-                    "already_rated",
-                    "此案卷已评价",
-                    "this case has already been rated",
-                ));
+                return Err(Refusal::new("already_rated", "此案卷已评价", "this case has already been rated"));
             }
-            next.rating = Some(Rating {
-                satisfaction: *satisfaction,
-                fixed: *fixed,
-                at,
-            });
-            if case.state == State::ClosedFixed
-                && *satisfaction == Satisfaction::NotSatisfied
-                && !*fixed
-            {
+            next.rating = Some(Rating { satisfaction: *satisfaction, fixed: *fixed, at });
+            if case.state == State::ClosedFixed && *satisfaction == Satisfaction::NotSatisfied && !*fixed {
                 detail["reopened"] = serde_json::json!(true);
                 reopen(&mut next, at, rules, &mut detail)?
             } else {
@@ -981,9 +882,7 @@ pub fn decide(case: &Case, cmd: &Command, rules: &Rules) -> Result<(Case, Event)
             }
         }
         Action::Reopen => {
-            if actor.role == Role::Resident
-                && !case.followers.iter().any(|f| f == actor.resident_id())
-            {
+            if actor.role == Role::Resident && !case.followers.iter().any(|f| f == actor.resident_id()) {
                 return Err(Refusal::new(
                     "not_reporter",
                     "只有上报人可以重新打开此案卷",
@@ -1014,47 +913,25 @@ pub fn decide(case: &Case, cmd: &Command, rules: &Rules) -> Result<(Case, Event)
         }
         Action::Warn => {
             if next.warned || next.clock.warn_at.is_none_or(|w| w > at) {
-                return Err(Refusal::new(
-                    "not_due",
-                    "尚未到预警时间",
-                    "the warning time has not come",
-                ));
+                return Err(Refusal::new("not_due", "尚未到预警时间", "the warning time has not come"));
             }
             next.warned = true;
             case.state
         }
         Action::MarkOverdue => {
             if next.overdue || next.clock.due_at.is_none_or(|d| d > at) {
-                return Err(Refusal::new(
-                    "not_due",
-                    "尚未超期",
-                    "the deadline has not passed",
-                ));
+                return Err(Refusal::new("not_due", "尚未超期", "the deadline has not passed"));
             }
             next.overdue = true;
             case.state
         }
     };
     let detail = serde_json::to_string(&detail).expect("json values serialise");
-    Ok(record(
-        next,
-        Some(case.state),
-        actor,
-        at,
-        action.name(),
-        cmd.note.clone(),
-        cmd.attachments.clone(),
-        detail,
-    ))
+    Ok(record(next, Some(case.state), actor, at, action.name(), cmd.note.clone(), cmd.attachments.clone(), detail))
 }
 
 /// Back to the unit that handled it, with a fresh clock; to dispatch if no unit ever had it.
-fn reopen(
-    next: &mut Case,
-    at: Timestamp,
-    rules: &Rules,
-    detail: &mut serde_json::Value,
-) -> Result<State, Refusal> {
+fn reopen(next: &mut Case, at: Timestamp, rules: &Rules, detail: &mut serde_json::Value) -> Result<State, Refusal> {
     next.reopen_count += 1;
     next.closed_at = None;
     next.rating = None;
@@ -1071,12 +948,7 @@ fn reopen(
     }
 }
 
-fn start_clock(
-    next: &mut Case,
-    at: Timestamp,
-    rules: &Rules,
-    detail: &mut serde_json::Value,
-) -> Result<(), Refusal> {
+fn start_clock(next: &mut Case, at: Timestamp, rules: &Rules, detail: &mut serde_json::Value) -> Result<(), Refusal> {
     next.clock = Clock::start(rules.limit_minutes(next.subclass, next.urgency)?, at, rules);
     next.warned = false;
     next.overdue = false;
@@ -1139,10 +1011,7 @@ fn check_place(case: &Case, cmd: &Command) -> Result<(), Refusal> {
             _ => Err(Refusal::new(
                 "outside_jurisdiction",
                 format!("案卷 {} 所在网格 {} 不在您的管辖范围内", case.id, case.grid),
-                format!(
-                    "case {} lies in grid {}, outside your jurisdiction",
-                    case.id, case.grid
-                ),
+                format!("case {} lies in grid {}, outside your jurisdiction", case.id, case.grid),
             )),
         },
     }
@@ -1164,10 +1033,7 @@ fn require_evidence(cmd: &Command) -> Result<(), Refusal> {
         return Err(Refusal::bad_field(
             "attachments",
             format!("{}须附照片或处置说明", cmd.action.name_zh()),
-            format!(
-                "{} needs a photo or a description of what was done",
-                cmd.action.name()
-            ),
+            format!("{} needs a photo or a description of what was done", cmd.action.name()),
         ));
     }
     Ok(())
@@ -1206,12 +1072,7 @@ fn refuse_state(case: &Case, action: &Action, role: Role) -> Refusal {
             role.name_zh(),
             action.name_zh()
         ),
-        format!(
-            "case {} is {}; a {role} cannot {} it now",
-            case.id,
-            case.state.name_en(),
-            action.name()
-        ),
+        format!("case {} is {}; a {role} cannot {} it now", case.id, case.state.name_en(), action.name()),
     )
 }
 

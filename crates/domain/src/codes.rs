@@ -34,15 +34,8 @@ pub enum Level {
 }
 
 impl Level {
-    pub const ALL: [Level; 7] = [
-        Level::Province,
-        Level::City,
-        Level::County,
-        Level::Street,
-        Level::Community,
-        Level::Grid,
-        Level::MicroGrid,
-    ];
+    pub const ALL: [Level; 7] =
+        [Level::Province, Level::City, Level::County, Level::Street, Level::Community, Level::Grid, Level::MicroGrid];
 
     /// Number of digits of a code at this level.
     pub const fn digits(self) -> usize {
@@ -98,14 +91,8 @@ impl AreaCode {
         let Some(level) = Level::from_digits(s.len()) else {
             return Err(Refusal::bad_field(
                 field,
-                format!(
-                    "“{s}”有 {} 位，代码应为 2、4、6、9、12、15 或 18 位",
-                    s.len()
-                ),
-                format!(
-                    "“{s}” has {} digits; a code has 2, 4, 6, 9, 12, 15 or 18",
-                    s.len()
-                ),
+                format!("“{s}”有 {} 位，代码应为 2、4、6、9、12、15 或 18 位", s.len()),
+                format!("“{s}” has {} digits; a code has 2, 4, 6, 9, 12, 15 or 18", s.len()),
             ));
         };
         // Every level's own segment must be non-zero: "110100" is not a district.
@@ -129,9 +116,7 @@ impl AreaCode {
     }
 
     pub fn parent(&self) -> Option<AreaCode> {
-        self.level()
-            .parent()
-            .map(|p| AreaCode(self.0[..p.digits()].to_owned()))
+        self.level().parent().map(|p| AreaCode(self.0[..p.digits()].to_owned()))
     }
 
     /// The ancestor (or self) at the given level, if that level is at or above this one.
@@ -151,13 +136,8 @@ impl AreaCode {
             .position(|l| *l == self.level())
             .and_then(|i| Level::ALL.get(i + 1))
             .map(|l| l.digits() - self.0.len())
-            .ok_or_else(|| {
-                Refusal::bad_field("serial", "微网格下没有下级", "a micro-grid has no children")
-            })?;
-        AreaCode::parse(
-            "serial",
-            &format!("{}{:0width$}", self.0, serial, width = width),
-        )
+            .ok_or_else(|| Refusal::bad_field("serial", "微网格下没有下级", "a micro-grid has no children"))?;
+        AreaCode::parse("serial", &format!("{}{:0width$}", self.0, serial, width = width))
     }
 }
 
@@ -200,35 +180,15 @@ mod tests {
         assert_eq!(grid.parent().unwrap().as_str(), "110101001001");
         assert!(!AreaCode::parse("x", "110102").unwrap().covers(&grid));
         assert_eq!(street.child(2).unwrap().as_str(), "110101001002");
-        assert_eq!(
-            AreaCode::parse("x", "1101")
-                .unwrap()
-                .child(5)
-                .unwrap()
-                .as_str(),
-            "110105"
-        );
+        assert_eq!(AreaCode::parse("x", "1101").unwrap().child(5).unwrap().as_str(), "110105");
     }
 
     #[test]
     fn bad_codes_name_the_field() {
         let e = AreaCode::parse("grid_code", "11010100100100").unwrap_err();
         assert_eq!(e.code, "invalid_field");
-        assert!(
-            e.zh.contains("grid_code") && e.en.contains("14 digits"),
-            "{e}"
-        );
-        assert!(
-            AreaCode::parse("grid_code", "1101a1")
-                .unwrap_err()
-                .en
-                .contains("non-digit")
-        );
-        assert!(
-            AreaCode::parse("district", "110100")
-                .unwrap_err()
-                .en
-                .contains("all zeros")
-        );
+        assert!(e.zh.contains("grid_code") && e.en.contains("14 digits"), "{e}");
+        assert!(AreaCode::parse("grid_code", "1101a1").unwrap_err().en.contains("non-digit"));
+        assert!(AreaCode::parse("district", "110100").unwrap_err().en.contains("all zeros"));
     }
 }

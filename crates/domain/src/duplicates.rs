@@ -18,10 +18,7 @@ pub struct DuplicateWindow {
 
 impl Default for DuplicateWindow {
     fn default() -> Self {
-        DuplicateWindow {
-            metres: 50.0,
-            hours: 72,
-        }
+        DuplicateWindow { metres: 50.0, hours: 72 }
     }
 }
 
@@ -35,16 +32,7 @@ impl DuplicateWindow {
     pub fn bbox(&self, p: Point) -> (Point, Point) {
         let dlat = self.metres / 111_000.0 * 1.01;
         let dlon = dlat / p.lat.to_radians().cos().max(0.01);
-        (
-            Point {
-                lon: p.lon - dlon,
-                lat: p.lat - dlat,
-            },
-            Point {
-                lon: p.lon + dlon,
-                lat: p.lat + dlat,
-            },
-        )
+        (Point { lon: p.lon - dlon, lat: p.lat - dlat }, Point { lon: p.lon + dlon, lat: p.lat + dlat })
     }
 }
 
@@ -65,20 +53,10 @@ pub fn suggest<'a>(
     let mut found: Vec<Suggestion> = candidates
         .into_iter()
         .filter(|c| c.id != subject.id && c.state.is_open() && c.subclass == subject.subclass)
-        .filter(|c| {
-            c.reported_at >= since
-                && c.reported_at <= subject.reported_at.plus_ms(window.hours * HOUR_MS)
-        })
-        .map(|c| Suggestion {
-            case_id: c.id,
-            metres: distance_m(c.location, subject.location),
-        })
+        .filter(|c| c.reported_at >= since && c.reported_at <= subject.reported_at.plus_ms(window.hours * HOUR_MS))
+        .map(|c| Suggestion { case_id: c.id, metres: distance_m(c.location, subject.location) })
         .filter(|s| s.metres <= window.metres)
         .collect();
-    found.sort_by(|a, b| {
-        a.metres
-            .total_cmp(&b.metres)
-            .then(a.case_id.cmp(&b.case_id))
-    });
+    found.sort_by(|a, b| a.metres.total_cmp(&b.metres).then(a.case_id.cmp(&b.case_id)));
     found
 }

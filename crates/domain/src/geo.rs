@@ -167,10 +167,7 @@ impl Polygon {
             return Point::new(origin.lon + sx / area, origin.lat + sy / area);
         }
         let n = self.exterior.len() as f64;
-        let (lon, lat) = self
-            .exterior
-            .iter()
-            .fold((0.0, 0.0), |(x, y), v| (x + v.lon, y + v.lat));
+        let (lon, lat) = self.exterior.iter().fold((0.0, 0.0), |(x, y), v| (x + v.lon, y + v.lat));
         Point::new(lon / n, lat / n)
     }
 }
@@ -255,10 +252,7 @@ fn closed_contains<'a>(mut rings: impl Iterator<Item = &'a [Point]>, p: Point) -
 
 /// The nearest point on the rings' edges to `p` and its distance in metres, measured in a
 /// local equirectangular projection at `p`'s latitude.
-fn nearest_on_rings<'a>(
-    rings: impl Iterator<Item = &'a [Point]>,
-    p: Point,
-) -> Option<(f64, Point)> {
+fn nearest_on_rings<'a>(rings: impl Iterator<Item = &'a [Point]>, p: Point) -> Option<(f64, Point)> {
     let kx = p.lat.to_radians().cos();
     let mut best: Option<(f64, Point)> = None;
     for ring in rings {
@@ -269,11 +263,7 @@ fn nearest_on_rings<'a>(
             let (ax, ay) = ((a.lon - p.lon) * kx, a.lat - p.lat);
             let (dx, dy) = ((b.lon - a.lon) * kx, b.lat - a.lat);
             let len2 = dx * dx + dy * dy;
-            let t = if len2 > 0.0 {
-                (-(ax * dx + ay * dy) / len2).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
+            let t = if len2 > 0.0 { (-(ax * dx + ay * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
             let (nx, ny) = (ax + t * dx, ay + t * dy);
             let d2 = nx * nx + ny * ny;
             if best.is_none_or(|(bd2, _)| d2 < bd2) {
@@ -331,10 +321,7 @@ impl GridIndex {
                     format!("{code} is not a unit grid code (15 digits)"),
                 ));
             }
-            let rings = polygon
-                .rings()
-                .map(|r| clean_ring(&code, r))
-                .collect::<Result<_, _>>()?;
+            let rings = polygon.rings().map(|r| clean_ring(&code, r)).collect::<Result<_, _>>()?;
             cleaned.push((code, rings));
         }
         cleaned.sort_by(|a, b| a.0.cmp(&b.0));
@@ -345,16 +332,9 @@ impl GridIndex {
                 format!("grid {} appears more than once", w[0].0),
             ));
         }
-        let vertex_count: usize = cleaned
-            .iter()
-            .flat_map(|(_, rs)| rs.iter().map(Vec::len))
-            .sum();
+        let vertex_count: usize = cleaned.iter().flat_map(|(_, rs)| rs.iter().map(Vec::len)).sum();
         if u32::try_from(vertex_count).is_err() {
-            return Err(Refusal::new(
-                "too_many_vertices",
-                "网格顶点过多",
-                "too many grid vertices",
-            ));
+            return Err(Refusal::new("too_many_vertices", "网格顶点过多", "too many grid vertices"));
         }
 
         let (mut south, mut north) = (f64::INFINITY, f64::NEG_INFINITY);
@@ -362,11 +342,7 @@ impl GridIndex {
             south = south.min(v.lat);
             north = north.max(v.lat);
         }
-        let kx = if cleaned.is_empty() {
-            1.0
-        } else {
-            ((south + north) / 2.0).to_radians().cos()
-        };
+        let kx = if cleaned.is_empty() { 1.0 } else { ((south + north) / 2.0).to_radians().cos() };
 
         let mut index = GridIndex {
             codes: Vec::with_capacity(cleaned.len()),
@@ -398,11 +374,7 @@ impl GridIndex {
 
     /// Changes the snapping distance (see [`GridIndex::DEFAULT_SNAP_M`]); 0 turns it off.
     pub fn with_snap_m(mut self, metres: f64) -> GridIndex {
-        self.snap_m = if metres.is_finite() {
-            metres.max(0.0)
-        } else {
-            0.0
-        };
+        self.snap_m = if metres.is_finite() { metres.max(0.0) } else { 0.0 };
         self
     }
 
@@ -459,32 +431,24 @@ impl GridIndex {
         if let Some(rank) = self.containing(p) {
             return Some((self.codes[rank].clone(), 0.0));
         }
-        self.search_outside(p)
-            .map(|s| (self.codes[s.nearest].clone(), s.distance_m))
+        self.search_outside(p).map(|s| (self.codes[s.nearest].clone(), s.distance_m))
     }
 
     fn rings(&self, rank: usize) -> impl Iterator<Item = &[Point]> {
-        let (first, end) = (
-            self.grid_rings[rank] as usize,
-            self.grid_rings[rank + 1] as usize,
-        );
-        (first..end).map(|r| {
-            &self.vertices[self.ring_vertices[r] as usize..self.ring_vertices[r + 1] as usize]
-        })
+        let (first, end) = (self.grid_rings[rank] as usize, self.grid_rings[rank + 1] as usize);
+        (first..end).map(|r| &self.vertices[self.ring_vertices[r] as usize..self.ring_vertices[r + 1] as usize])
     }
 
     /// The smallest rank whose closed polygon contains `p`.
     #[inline]
     fn containing(&self, p: Point) -> Option<usize> {
         let mut best = u32::MAX;
-        let _ = self
-            .tree
-            .locate_all_at_point_int(&[p.lon * self.kx, p.lat], |e: &Entry| {
-                if e.data < best && closed_contains(self.rings(e.data as usize), p) {
-                    best = e.data;
-                }
-                ControlFlow::<()>::Continue(())
-            });
+        let _ = self.tree.locate_all_at_point_int(&[p.lon * self.kx, p.lat], |e: &Entry| {
+            if e.data < best && closed_contains(self.rings(e.data as usize), p) {
+                best = e.data;
+            }
+            ControlFlow::<()>::Continue(())
+        });
         (best != u32::MAX).then_some(best as usize)
     }
 
@@ -498,10 +462,7 @@ impl GridIndex {
         let to_m = M_PER_DEG * ratio * (1.0 - 1e-9);
         let mut nearest: Option<(f64, usize)> = None;
         let mut snapped: Option<usize> = None;
-        for (entry, d2) in self
-            .tree
-            .nearest_neighbor_iter_with_distance_2(&[p.lon * self.kx, p.lat])
-        {
+        for (entry, d2) in self.tree.nearest_neighbor_iter_with_distance_2(&[p.lon * self.kx, p.lat]) {
             let bound = d2.sqrt() * to_m;
             if nearest.is_some_and(|(best, _)| bound > best.max(self.snap_m)) {
                 break;
@@ -517,11 +478,7 @@ impl GridIndex {
                 nearest = Some((d, rank));
             }
         }
-        nearest.map(|(distance_m, nearest)| OutsideSearch {
-            nearest,
-            distance_m,
-            snapped,
-        })
+        nearest.map(|(distance_m, nearest)| OutsideSearch { nearest, distance_m, snapped })
     }
 }
 
@@ -548,18 +505,8 @@ fn clean_ring(code: &AreaCode, ring: &[Point]) -> Result<Vec<Point>, Refusal> {
         if !v.is_valid() {
             return Err(Refusal::bad_field(
                 "polygon",
-                format!(
-                    "网格 {code} 的第 {} 个顶点 ({}, {}) 不是有效坐标",
-                    i + 1,
-                    v.lon,
-                    v.lat
-                ),
-                format!(
-                    "grid {code}: vertex {} ({}, {}) is not a valid coordinate",
-                    i + 1,
-                    v.lon,
-                    v.lat
-                ),
+                format!("网格 {code} 的第 {} 个顶点 ({}, {}) 不是有效坐标", i + 1, v.lon, v.lat),
+                format!("grid {code}: vertex {} ({}, {}) is not a valid coordinate", i + 1, v.lon, v.lat),
             ));
         }
         if out.last() != Some(&v) {
@@ -569,22 +516,12 @@ fn clean_ring(code: &AreaCode, ring: &[Point]) -> Result<Vec<Point>, Refusal> {
     while out.len() > 1 && out.first() == out.last() {
         out.pop();
     }
-    let area = Polygon {
-        exterior: out.clone(),
-        holes: Vec::new(),
-    }
-    .area_m2();
+    let area = Polygon { exterior: out.clone(), holes: Vec::new() }.area_m2();
     if out.len() < 3 || area < MIN_RING_AREA_M2 {
         return Err(Refusal::bad_field(
             "polygon",
-            format!(
-                "网格 {code} 的边界退化（不同顶点 {} 个，面积 {area:.3} 平方米）",
-                out.len()
-            ),
-            format!(
-                "grid {code}: a degenerate ring ({} distinct vertices, {area:.3} m²)",
-                out.len()
-            ),
+            format!("网格 {code} 的边界退化（不同顶点 {} 个，面积 {area:.3} 平方米）", out.len()),
+            format!("grid {code}: a degenerate ring ({} distinct vertices, {area:.3} m²)", out.len()),
         ));
     }
     Ok(out)
@@ -669,15 +606,9 @@ mod tests {
                 (0..=cols)
                     .map(|c| {
                         let jitter = c > irregular_from && c < cols && r > 0 && r < rows;
-                        let (jx, jy) = if jitter {
-                            (rng.range(-0.15, 0.15), rng.range(-0.15, 0.15))
-                        } else {
-                            (0.0, 0.0)
-                        };
-                        pt(
-                            ORIGIN.lon + (c as f64 + jx) * w,
-                            ORIGIN.lat + (r as f64 + jy) * h,
-                        )
+                        let (jx, jy) =
+                            if jitter { (rng.range(-0.15, 0.15), rng.range(-0.15, 0.15)) } else { (0.0, 0.0) };
+                        pt(ORIGIN.lon + (c as f64 + jx) * w, ORIGIN.lat + (r as f64 + jy) * h)
                     })
                     .collect()
             })
@@ -691,10 +622,7 @@ mod tests {
                 let off = rng.range(-0.1, 0.1);
                 // Perpendicular in cell units: swap the roles of the axes.
                 let (dx, dy) = ((b.lon - a.lon) / w, (b.lat - a.lat) / h);
-                line.push(pt(
-                    a.lon + t * (b.lon - a.lon) - off * dy * w,
-                    a.lat + t * (b.lat - a.lat) + off * dx * h,
-                ));
+                line.push(pt(a.lon + t * (b.lon - a.lon) - off * dy * w, a.lat + t * (b.lat - a.lat) + off * dx * h));
             }
             line.push(b);
             line
@@ -702,27 +630,13 @@ mod tests {
         let horizontal: Vec<Vec<Vec<Point>>> = (0..=rows)
             .map(|r| {
                 (0..cols)
-                    .map(|c| {
-                        edge(
-                            lattice[r][c],
-                            lattice[r][c + 1],
-                            c >= irregular_from && r > 0 && r < rows,
-                        )
-                    })
+                    .map(|c| edge(lattice[r][c], lattice[r][c + 1], c >= irregular_from && r > 0 && r < rows))
                     .collect()
             })
             .collect();
         let vertical: Vec<Vec<Vec<Point>>> = (0..=cols)
             .map(|c| {
-                (0..rows)
-                    .map(|r| {
-                        edge(
-                            lattice[r][c],
-                            lattice[r + 1][c],
-                            c > irregular_from && c < cols,
-                        )
-                    })
-                    .collect()
+                (0..rows).map(|r| edge(lattice[r][c], lattice[r + 1][c], c > irregular_from && c < cols)).collect()
             })
             .collect();
         let mut grids = Vec::new();
@@ -730,27 +644,19 @@ mod tests {
         for r in 0..rows {
             for c in 0..cols {
                 let mut ring = Vec::new();
-                let forward =
-                    |ring: &mut Vec<Point>, line: &[Point]| ring.extend(&line[..line.len() - 1]);
-                let backward =
-                    |ring: &mut Vec<Point>, line: &[Point]| ring.extend(line[1..].iter().rev());
+                let forward = |ring: &mut Vec<Point>, line: &[Point]| ring.extend(&line[..line.len() - 1]);
+                let backward = |ring: &mut Vec<Point>, line: &[Point]| ring.extend(line[1..].iter().rev());
                 forward(&mut ring, &horizontal[r][c]);
                 forward(&mut ring, &vertical[c + 1][r]);
                 backward(&mut ring, &horizontal[r + 1][c]);
                 backward(&mut ring, &vertical[c][r]);
                 let n = (rows - 1 - r) * cols + c;
                 let id = format!("110101001{:03}{:03}", n / 999 + 1, n % 999 + 1);
-                let mut polygon = Polygon {
-                    exterior: ring,
-                    holes: Vec::new(),
-                };
+                let mut polygon = Polygon { exterior: ring, holes: Vec::new() };
                 if holes && c < irregular_from && (c + r) % 7 == 3 {
                     let (x, y) = (ORIGIN.lon + c as f64 * w, ORIGIN.lat + r as f64 * h);
-                    let hole =
-                        Polygon::rectangle(x + 0.35 * w, y + 0.35 * h, x + 0.65 * w, y + 0.65 * h);
-                    polygon
-                        .holes
-                        .push(hole.exterior.iter().rev().copied().collect());
+                    let hole = Polygon::rectangle(x + 0.35 * w, y + 0.35 * h, x + 0.65 * w, y + 0.65 * h);
+                    polygon.holes.push(hole.exterior.iter().rev().copied().collect());
                     inner += 1;
                     let id = format!("110101001{:03}{:03}", 900 + inner / 999, inner % 999 + 1);
                     grids.push((code(&id), hole));
@@ -763,19 +669,11 @@ mod tests {
 
     /// The answer [`GridIndex::locate`] must give (snapping off), by scanning every polygon.
     fn brute_locate(grids: &[(AreaCode, Polygon)], p: Point) -> Option<&AreaCode> {
-        grids
-            .iter()
-            .filter(|(_, g)| g.contains(p))
-            .map(|(c, _)| c)
-            .min()
+        grids.iter().filter(|(_, g)| g.contains(p)).map(|(c, _)| c).min()
     }
 
     fn brute_nearest(grids: &[(AreaCode, Polygon)], p: Point) -> (&AreaCode, f64) {
-        grids
-            .iter()
-            .map(|(c, g)| (c, g.distance_m(p)))
-            .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(b.0)))
-            .unwrap()
+        grids.iter().map(|(c, g)| (c, g.distance_m(p))).min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(b.0))).unwrap()
     }
 
     #[test]
@@ -790,11 +688,7 @@ mod tests {
         assert!(r.contains(pt(w, (s + n) / 2.0)) && r.contains(pt((w + e) / 2.0, n)));
         assert!(!r.contains(pt(w - 1e-9, s)) && !r.contains(pt(e, n + 1e-9)));
         assert_eq!(r.bbox(), (pt(w, s), pt(e, n)));
-        assert!(
-            (r.area_m2() - 1_000_000.0).abs() < 2_000.0,
-            "{}",
-            r.area_m2()
-        );
+        assert!((r.area_m2() - 1_000_000.0).abs() < 2_000.0, "{}", r.area_m2());
         let c = r.centroid();
         assert!((c.lon - (w + e) / 2.0).abs() < 1e-12 && (c.lat - (s + n) / 2.0).abs() < 1e-12);
         assert_eq!(r.distance_m(c), 0.0);
@@ -807,13 +701,7 @@ mod tests {
         closed.exterior.push(closed.exterior[0]);
         let mut clockwise = open.clone();
         clockwise.exterior.reverse();
-        for p in [
-            pt(0.5, 0.5),
-            pt(0.0, 0.0),
-            pt(1.0, 0.3),
-            pt(1.5, 0.5),
-            pt(-0.1, 1.0),
-        ] {
+        for p in [pt(0.5, 0.5), pt(0.0, 0.0), pt(1.0, 0.3), pt(1.5, 0.5), pt(-0.1, 1.0)] {
             assert_eq!(open.contains(p), closed.contains(p), "{p:?}");
             assert_eq!(open.contains(p), clockwise.contains(p), "{p:?}");
         }
@@ -825,47 +713,26 @@ mod tests {
     fn concave_polygons_exclude_their_notch() {
         // A "U": the notch (1..2, 1..3) is open to the north.
         let u = Polygon {
-            exterior: [
-                (0., 0.),
-                (3., 0.),
-                (3., 3.),
-                (2., 3.),
-                (2., 1.),
-                (1., 1.),
-                (1., 3.),
-                (0., 3.),
-            ]
-            .map(|(x, y)| pt(x, y))
-            .to_vec(),
+            exterior: [(0., 0.), (3., 0.), (3., 3.), (2., 3.), (2., 1.), (1., 1.), (1., 3.), (0., 3.)]
+                .map(|(x, y)| pt(x, y))
+                .to_vec(),
             holes: vec![],
         };
         assert!(u.contains(pt(0.5, 2.0)) && u.contains(pt(2.5, 2.0)) && u.contains(pt(1.5, 0.5)));
         assert!(!u.contains(pt(1.5, 2.0)), "the notch is outside");
-        assert!(
-            u.contains(pt(1.5, 1.0)) && u.contains(pt(1.0, 2.0)),
-            "the notch's border is inside"
-        );
+        assert!(u.contains(pt(1.5, 1.0)) && u.contains(pt(1.0, 2.0)), "the notch's border is inside");
         assert!(u.contains(pt(2.0, 1.0)), "the reflex vertex is inside");
         // A ray along the notch's floor passes through two vertices and must still count right.
-        assert!(
-            u.contains(pt(0.5, 1.0)) && !u.contains(pt(-0.5, 1.0)) && !u.contains(pt(3.5, 1.0))
-        );
-        assert!(
-            !u.contains(pt(1.5, 3.0)),
-            "the mouth of the notch is outside"
-        );
+        assert!(u.contains(pt(0.5, 1.0)) && !u.contains(pt(-0.5, 1.0)) && !u.contains(pt(3.5, 1.0)));
+        assert!(!u.contains(pt(1.5, 3.0)), "the mouth of the notch is outside");
         let c = u.centroid();
-        assert!(
-            (c.lon - 1.5).abs() < 1e-12 && (c.lat - 9.5 / 7.0).abs() < 1e-12,
-            "{c:?}"
-        );
+        assert!((c.lon - 1.5).abs() < 1e-12 && (c.lat - 9.5 / 7.0).abs() < 1e-12, "{c:?}");
     }
 
     #[test]
     fn holes_are_outside_but_their_border_is_inside() {
         let mut g = Polygon::rectangle(0.0, 0.0, 0.004, 0.004);
-        g.holes
-            .push(Polygon::rectangle(0.001, 0.001, 0.003, 0.003).exterior);
+        g.holes.push(Polygon::rectangle(0.001, 0.001, 0.003, 0.003).exterior);
         assert!(!g.contains(pt(0.002, 0.002)));
         assert!(g.contains(pt(0.001, 0.002)) && g.contains(pt(0.003, 0.003)));
         assert!(g.contains(pt(0.0005, 0.002)) && g.contains(pt(0.0035, 0.0035)));
@@ -879,27 +746,17 @@ mod tests {
         let inner = code("110101001001002");
         let index = GridIndex::new([
             (outer.clone(), g.clone()),
-            (
-                inner.clone(),
-                Polygon::rectangle(0.001, 0.001, 0.003, 0.003),
-            ),
+            (inner.clone(), Polygon::rectangle(0.001, 0.001, 0.003, 0.003)),
         ])
         .unwrap();
         assert_eq!(index.locate(pt(0.002, 0.002)).unwrap(), inner);
         assert_eq!(index.locate(pt(0.0005, 0.002)).unwrap(), outer);
-        assert_eq!(
-            index.locate(pt(0.001, 0.002)).unwrap(),
-            outer,
-            "shared border: smaller code"
-        );
+        assert_eq!(index.locate(pt(0.001, 0.002)).unwrap(), outer, "shared border: smaller code");
         // An empty hole: the point is outside, 0.001° from the hole's border.
         let index = GridIndex::new([(outer.clone(), g)]).unwrap();
         let e = index.locate(pt(0.002, 0.002)).unwrap_err();
         assert_eq!(e.code, "outside_grids");
-        assert!(
-            e.zh.contains("110101001001001") && e.zh.contains("约 111 米"),
-            "{e}"
-        );
+        assert!(e.zh.contains("110101001001001") && e.zh.contains("约 111 米"), "{e}");
     }
 
     /// Four rectangles meeting at one corner, and a pair sharing a slanted edge.
@@ -914,17 +771,11 @@ mod tests {
             // Two triangles east of them, split by a slanted diagonal.
             (
                 code("110101001001006"),
-                Polygon {
-                    exterior: vec![pt(x2, y0), pt(116.397, y0), pt(116.397, y2)],
-                    holes: vec![],
-                },
+                Polygon { exterior: vec![pt(x2, y0), pt(116.397, y0), pt(116.397, y2)], holes: vec![] },
             ),
             (
                 code("110101001001005"),
-                Polygon {
-                    exterior: vec![pt(x2, y0), pt(116.397, y2), pt(x2, y2)],
-                    holes: vec![],
-                },
+                Polygon { exterior: vec![pt(x2, y0), pt(116.397, y2), pt(x2, y2)], holes: vec![] },
             ),
         ]
     }
@@ -933,14 +784,14 @@ mod tests {
     fn shared_borders_and_corners_go_to_the_smallest_code_in_any_order() {
         let grids = quartet();
         let probes = [
-            (pt(116.392, 39.902), "110101001001001"), // the corner of four grids
-            (pt(116.391, 39.902), "110101001001001"), // NW | SW
-            (pt(116.393, 39.902), "110101001001002"), // NE | SE
-            (pt(116.392, 39.903), "110101001001001"), // NW | NE
-            (pt(116.392, 39.901), "110101001001003"), // SW | SE
-            (pt(116.394, 39.903), "110101001001002"), // NE | triangle 005
-            (pt(116.394, 39.90), "110101001001004"),  // SE | both triangles, at a vertex
-            (pt(116.397, 39.904), "110101001001005"), // the diagonal's end
+            (pt(116.392, 39.902), "110101001001001"),   // the corner of four grids
+            (pt(116.391, 39.902), "110101001001001"),   // NW | SW
+            (pt(116.393, 39.902), "110101001001002"),   // NE | SE
+            (pt(116.392, 39.903), "110101001001001"),   // NW | NE
+            (pt(116.392, 39.901), "110101001001003"),   // SW | SE
+            (pt(116.394, 39.903), "110101001001002"),   // NE | triangle 005
+            (pt(116.394, 39.90), "110101001001004"),    // SE | both triangles, at a vertex
+            (pt(116.397, 39.904), "110101001001005"),   // the diagonal's end
             (pt(116.3915, 39.9035), "110101001001001"), // plainly inside
         ];
         // Every insertion order: all rotations and their reverses.
@@ -984,14 +835,8 @@ mod tests {
         let p = pt(116.391, 39.90 - 120.0 / M_PER_DEG);
         let e = index.locate(p).unwrap_err();
         assert_eq!(e.code, "outside_grids");
-        assert_eq!(
-            e.zh,
-            "位置不在任何网格内，最近的网格是 110101001001003（约 120 米）"
-        );
-        assert_eq!(
-            e.en,
-            "the location is not inside any grid; the nearest grid is 110101001001003 (about 120 m)"
-        );
+        assert_eq!(e.zh, "位置不在任何网格内，最近的网格是 110101001001003（约 120 米）");
+        assert_eq!(e.en, "the location is not inside any grid; the nearest grid is 110101001001003 (about 120 m)");
         // Equally far from two grids (south of their shared corner): the smaller code.
         let (c, d) = index.nearest(pt(116.392, 39.89)).unwrap();
         assert_eq!(c.as_str(), "110101001001003");
@@ -1018,10 +863,7 @@ mod tests {
         assert!((grid.distance_m(p) - 100.0).abs() < 2.0);
         assert!((distance_m(p, pt(east_edge, lat)) - 100.0).abs() < 2.0);
         // Diagonal from the north-east corner: 300 m east, 400 m north ≈ 500 m.
-        let q = pt(
-            east_edge + east_deg(300.0, lat + 0.001),
-            lat + 0.001 + 400.0 / M_PER_DEG,
-        );
+        let q = pt(east_edge + east_deg(300.0, lat + 0.001), lat + 0.001 + 400.0 / M_PER_DEG);
         assert!((index.nearest(q).unwrap().1 - 500.0).abs() < 2.0);
         assert!((distance_m(q, pt(east_edge, lat + 0.001)) - 500.0).abs() < 2.0);
         // Inside: zero.
@@ -1050,86 +892,47 @@ mod tests {
         ] {
             let e = index.locate(p).unwrap_err();
             assert_eq!(e.code, "invalid_field");
-            assert!(
-                e.zh.contains(field) && e.en.contains(&format!("field {field} ")),
-                "{e}"
-            );
+            assert!(e.zh.contains(field) && e.en.contains(&format!("field {field} ")), "{e}");
             assert_eq!(Point::new_checked(p.lon, p.lat).unwrap_err(), e);
             assert!(index.nearest(p).is_none());
         }
-        assert_eq!(
-            Point::new_checked(-180.0, -90.0).unwrap(),
-            pt(-180.0, -90.0)
-        );
+        assert_eq!(Point::new_checked(-180.0, -90.0).unwrap(), pt(-180.0, -90.0));
     }
 
     #[test]
     fn index_refuses_bad_codes_degenerate_polygons_and_duplicates() {
         let ok = Polygon::rectangle(116.39, 39.90, 116.391, 39.901);
         let e = GridIndex::new([(code("110101001001"), ok.clone())]).unwrap_err();
-        assert!(
-            e.code == "invalid_field" && e.en.contains("not a unit grid code"),
-            "{e}"
-        );
-        assert!(
-            GridIndex::new([(code("110101001001001002"), ok.clone())]).is_err(),
-            "a micro-grid"
-        );
+        assert!(e.code == "invalid_field" && e.en.contains("not a unit grid code"), "{e}");
+        assert!(GridIndex::new([(code("110101001001001002"), ok.clone())]).is_err(), "a micro-grid");
 
         let g = code("110101001001001");
         let degenerate = [
             vec![pt(116.39, 39.90), pt(116.391, 39.90)],
             vec![pt(116.39, 39.90), pt(116.391, 39.90), pt(116.39, 39.90)],
-            vec![
-                pt(116.39, 39.90),
-                pt(116.391, 39.90),
-                pt(116.392, 39.90),
-                pt(116.39, 39.90),
-            ],
+            vec![pt(116.39, 39.90), pt(116.391, 39.90), pt(116.392, 39.90), pt(116.39, 39.90)],
             vec![pt(116.39, 39.90); 5],
             vec![],
         ];
         for ring in degenerate {
-            let e = GridIndex::new([(
-                g.clone(),
-                Polygon {
-                    exterior: ring.clone(),
-                    holes: vec![],
-                },
-            )])
-            .unwrap_err();
+            let e = GridIndex::new([(g.clone(), Polygon { exterior: ring.clone(), holes: vec![] })]).unwrap_err();
             assert!(
-                e.code == "invalid_field"
-                    && e.en.contains("degenerate")
-                    && e.zh.contains("110101001001001"),
+                e.code == "invalid_field" && e.en.contains("degenerate") && e.zh.contains("110101001001001"),
                 "{ring:?}: {e}"
             );
         }
         let mut holed = ok.clone();
-        holed
-            .holes
-            .push(vec![pt(116.3901, 39.9001), pt(116.3902, 39.9001)]);
-        assert!(
-            GridIndex::new([(g.clone(), holed)])
-                .unwrap_err()
-                .en
-                .contains("degenerate")
-        );
+        holed.holes.push(vec![pt(116.3901, 39.9001), pt(116.3902, 39.9001)]);
+        assert!(GridIndex::new([(g.clone(), holed)]).unwrap_err().en.contains("degenerate"));
         let mut nan = ok.clone();
         nan.exterior[2].lat = f64::NAN;
         let e = GridIndex::new([(g.clone(), nan)]).unwrap_err();
-        assert!(
-            e.en.contains("field polygon") && e.en.contains("vertex 3"),
-            "{e}"
-        );
+        assert!(e.en.contains("field polygon") && e.en.contains("vertex 3"), "{e}");
 
         let e = GridIndex::new([
             (g.clone(), ok.clone()),
             (code("110101001001002"), ok.clone()),
-            (
-                g.clone(),
-                Polygon::rectangle(116.40, 39.90, 116.401, 39.901),
-            ),
+            (g.clone(), Polygon::rectangle(116.40, 39.90, 116.401, 39.901)),
         ])
         .unwrap_err();
         assert_eq!(e.code, "duplicate_grid");
@@ -1145,30 +948,17 @@ mod tests {
     fn snapping_absorbs_slivers_between_grids() {
         // Two grids with a 1 cm gap between them (digitising noise).
         let gap = east_deg(0.01, 39.9);
-        let west = (
-            code("110101001001002"),
-            Polygon::rectangle(116.39, 39.90, 116.391, 39.901),
-        );
-        let east = (
-            code("110101001001001"),
-            Polygon::rectangle(116.391 + gap, 39.90, 116.392, 39.901),
-        );
+        let west = (code("110101001001002"), Polygon::rectangle(116.39, 39.90, 116.391, 39.901));
+        let east = (code("110101001001001"), Polygon::rectangle(116.391 + gap, 39.90, 116.392, 39.901));
         let index = GridIndex::new([west, east]).unwrap();
         let in_gap = pt(116.391 + gap / 2.0, 39.9005);
-        assert_eq!(
-            index.locate(in_gap).unwrap().as_str(),
-            "110101001001001",
-            "smallest code"
-        );
+        assert_eq!(index.locate(in_gap).unwrap().as_str(), "110101001001001", "smallest code");
         let near = pt(116.392 + east_deg(0.03, 39.9), 39.9005);
         assert_eq!(index.locate(near).unwrap().as_str(), "110101001001001");
         let index = index.with_snap_m(0.0);
         assert_eq!(index.locate(in_gap).unwrap_err().code, "outside_grids");
         let far = pt(116.392 + east_deg(0.5, 39.9), 39.9005);
-        assert_eq!(
-            index.with_snap_m(1.0).locate(far).unwrap().as_str(),
-            "110101001001001"
-        );
+        assert_eq!(index.with_snap_m(1.0).locate(far).unwrap().as_str(), "110101001001001");
     }
 
     #[test]
@@ -1177,9 +967,7 @@ mod tests {
         let (width, height) = (0.02, 0.012);
         let grids = tiling(cols, rows, width, height, 8, true, 7);
         assert!(grids.len() > 300);
-        let index = GridIndex::new(grids.iter().rev().cloned())
-            .unwrap()
-            .with_snap_m(0.0);
+        let index = GridIndex::new(grids.iter().rev().cloned()).unwrap().with_snap_m(0.0);
         assert_eq!(index.len(), grids.len());
         let mut rng = Rng(42);
         let (mut located, mut on_vertices) = (0, 0);
@@ -1222,10 +1010,7 @@ mod tests {
                     assert!((got_d - want_d).abs() < 1e-6, "{p:?}: {got_d} vs {want_d}");
                     assert_eq!(&got, want, "{p:?}");
                     assert_eq!(e.code, "outside_grids");
-                    assert!(
-                        e.zh.contains(got.as_str()) && e.en.contains(got.as_str()),
-                        "{e}"
-                    );
+                    assert!(e.zh.contains(got.as_str()) && e.en.contains(got.as_str()), "{e}");
                 }
                 (got, want) => panic!("{p:?}: index says {got:?}, scan says {want:?}"),
             }
@@ -1271,12 +1056,7 @@ mod tests {
 
         let mut rng = Rng(3);
         let points: Vec<Point> = (0..1_000_000)
-            .map(|_| {
-                pt(
-                    rng.range(ORIGIN.lon, ORIGIN.lon + width),
-                    rng.range(ORIGIN.lat, ORIGIN.lat + height),
-                )
-            })
+            .map(|_| pt(rng.range(ORIGIN.lon, ORIGIN.lon + width), rng.range(ORIGIN.lat, ORIGIN.lat + height)))
             .collect();
         let per_second = |started: Instant| points.len() as f64 / started.elapsed().as_secs_f64();
         for round in 0..3 {
@@ -1290,19 +1070,10 @@ mod tests {
                 black_box(index.locate(black_box(p)).unwrap());
             }
             let owned = per_second(started);
-            println!(
-                "round {round}: locate_ref {:.2} M/s, locate {:.2} M/s (1 thread)",
-                borrowed / 1e6,
-                owned / 1e6
-            );
+            println!("round {round}: locate_ref {:.2} M/s, locate {:.2} M/s (1 thread)", borrowed / 1e6, owned / 1e6);
         }
         let outside: Vec<Point> = (0..10_000)
-            .map(|_| {
-                pt(
-                    rng.range(ORIGIN.lon - width, ORIGIN.lon),
-                    rng.range(ORIGIN.lat, ORIGIN.lat + height),
-                )
-            })
+            .map(|_| pt(rng.range(ORIGIN.lon - width, ORIGIN.lon), rng.range(ORIGIN.lat, ORIGIN.lat + height)))
             .collect();
         let started = Instant::now();
         for &p in &outside {

@@ -108,9 +108,7 @@ impl Jurisdiction {
 
     /// The unit grids (not micro-grids) that tile the territory, for point location.
     pub fn unit_grids(&self) -> impl Iterator<Item = &Grid> {
-        self.grids
-            .values()
-            .filter(|g| g.code.level() == Level::Grid)
+        self.grids.values().filter(|g| g.code.level() == Level::Grid)
     }
 
     /// Names from the top of the tree down to `code`, e.g. 北京市 / 东城区 / 东华门街道 / ….
@@ -119,20 +117,14 @@ impl Jurisdiction {
             .iter()
             .filter_map(|l| code.at_level(*l))
             .filter_map(|c| {
-                self.areas
-                    .get(&c)
-                    .map(|a| a.name.as_str())
-                    .or_else(|| self.grids.get(&c).map(|g| g.name.as_str()))
+                self.areas.get(&c).map(|a| a.name.as_str()).or_else(|| self.grids.get(&c).map(|g| g.name.as_str()))
             })
             .collect()
     }
 
     /// Direct children of an area.
     pub fn children(&self, code: &AreaCode) -> Vec<&Area> {
-        self.areas
-            .values()
-            .filter(|a| a.code.parent().as_ref() == Some(code))
-            .collect()
+        self.areas.values().filter(|a| a.code.parent().as_ref() == Some(code)).collect()
     }
 }
 
@@ -156,10 +148,7 @@ mod tests {
     fn grids_must_hang_under_communities() {
         let areas = ["11", "1101", "110101", "110101001", "110101001001"]
             .iter()
-            .map(|c| Area {
-                code: code(c),
-                name: format!("n{c}"),
-            })
+            .map(|c| Area { code: code(c), name: format!("n{c}") })
             .collect::<Vec<_>>();
         let grid = |c: &str| Grid {
             code: code(c),
@@ -168,11 +157,7 @@ mod tests {
             polygon: Polygon::rectangle(0.0, 0.0, 1.0, 1.0),
             members: vec![],
         };
-        let j = Jurisdiction::new(
-            areas.clone(),
-            vec![grid("110101001001001"), grid("110101001001001001")],
-        )
-        .unwrap();
+        let j = Jurisdiction::new(areas.clone(), vec![grid("110101001001001"), grid("110101001001001001")]).unwrap();
         assert_eq!(j.path_names(&code("110101001001001001")).len(), 7);
         assert_eq!(j.unit_grids().count(), 1);
         let e = Jurisdiction::new(areas, vec![grid("110101001002001")]).unwrap_err();

@@ -18,11 +18,7 @@ pub enum Lang {
 impl Lang {
     /// Picks a language from a tag such as `en-GB` or `zh-CN`; anything unknown is Chinese.
     pub fn from_tag(tag: &str) -> Lang {
-        if tag.trim().to_ascii_lowercase().starts_with("en") {
-            Lang::En
-        } else {
-            Lang::Zh
-        }
+        if tag.trim().to_ascii_lowercase().starts_with("en") { Lang::En } else { Lang::Zh }
     }
 }
 
@@ -37,11 +33,7 @@ pub struct Refusal {
 
 impl Refusal {
     pub fn new(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Refusal {
-            code,
-            zh: zh.into(),
-            en: en.into(),
-        }
+        Refusal { code, zh: zh.into(), en: en.into() }
     }
 
     pub fn message(&self, lang: Lang) -> &str {
@@ -53,11 +45,7 @@ impl Refusal {
 
     /// A field that failed validation: names the field in both languages.
     pub fn bad_field(field: &str, zh: impl std::fmt::Display, en: impl std::fmt::Display) -> Self {
-        Refusal::new(
-            "invalid_field",
-            format!("字段 {field} 无效：{zh}"),
-            format!("field {field} is invalid: {en}"),
-        )
+        Refusal::new("invalid_field", format!("字段 {field} 无效：{zh}"), format!("field {field} is invalid: {en}"))
     }
 }
 

@@ -90,41 +90,23 @@ impl ResponsibilityList {
     }
 
     pub fn require_unit(&self, field: &str, id: &str) -> Result<&Unit, Refusal> {
-        self.unit(id).ok_or_else(|| {
-            Refusal::bad_field(
-                field,
-                format!("单位 {id} 不存在"),
-                format!("unit {id} does not exist"),
-            )
-        })
+        self.unit(id)
+            .ok_or_else(|| Refusal::bad_field(field, format!("单位 {id} 不存在"), format!("unit {id} does not exist")))
     }
 
     /// Who must act on a case of `subclass` in `grid`.
-    pub fn assign(
-        &self,
-        taxonomy: &Taxonomy,
-        subclass: SubclassId,
-        grid: &AreaCode,
-    ) -> Result<Assignment, Refusal> {
+    pub fn assign(&self, taxonomy: &Taxonomy, subclass: SubclassId, grid: &AreaCode) -> Result<Assignment, Refusal> {
         let deepest_duty = self
             .duties
             .iter()
             .filter(|d| d.subclass == subclass && d.area.covers(grid))
             .max_by_key(|d| d.area.as_str().len());
         if let Some(d) = deepest_duty {
-            return Ok(Assignment {
-                lead: d.lead.clone(),
-                assisting: d.assisting.clone(),
-                basis: Basis::Listed,
-            });
+            return Ok(Assignment { lead: d.lead.clone(), assisting: d.assisting.clone(), basis: Basis::Listed });
         }
         let kind = &taxonomy.require("subclass", subclass)?.unit_kind;
         if let Some(u) = self.deepest_of_kind(kind, grid) {
-            return Ok(Assignment {
-                lead: u.id.clone(),
-                assisting: vec![],
-                basis: Basis::UnitKind,
-            });
+            return Ok(Assignment { lead: u.id.clone(), assisting: vec![], basis: Basis::UnitKind });
         }
         let street = grid.at_level(Level::Street);
         self.units
@@ -141,10 +123,7 @@ impl ResponsibilityList {
     }
 
     fn deepest_of_kind(&self, kind: &str, grid: &AreaCode) -> Option<&Unit> {
-        self.units
-            .iter()
-            .filter(|u| u.kind == kind && u.area.covers(grid))
-            .max_by_key(|u| u.area.as_str().len())
+        self.units.iter().filter(|u| u.kind == kind && u.area.covers(grid)).max_by_key(|u| u.area.as_str().len())
     }
 }
 
@@ -156,12 +135,7 @@ mod tests {
         AreaCode::parse("t", s).unwrap()
     }
     fn unit(id: &str, kind: &str, area: &str) -> Unit {
-        Unit {
-            id: id.into(),
-            name: id.into(),
-            kind: kind.into(),
-            area: code(area),
-        }
+        Unit { id: id.into(), name: id.into(), kind: kind.into(), area: code(area) }
     }
     fn sub(s: &str) -> SubclassId {
         SubclassId::parse("t", s).unwrap()
@@ -195,31 +169,18 @@ mod tests {
             (a.lead.as_str(), a.assisting.as_slice(), a.basis),
             ("jd-jsh", &["hw".to_string()][..], Basis::Listed)
         );
-        assert_eq!(
-            list.assign(&t, sub("E0102"), &g1).unwrap().basis,
-            Basis::UnitKind
-        );
+        assert_eq!(list.assign(&t, sub("E0102"), &g1).unwrap().basis, Basis::UnitKind);
         // Nobody of kind 水务: the street office takes it.
         let a = list.assign(&t, sub("E0105"), &g1).unwrap();
         assert_eq!((a.lead.as_str(), a.basis), ("jd-dhm", Basis::Locality));
-        assert_eq!(
-            list.assign(&t, sub("E0105"), &code("110101003001001"))
-                .unwrap_err()
-                .code,
-            "no_responsible_unit"
-        );
+        assert_eq!(list.assign(&t, sub("E0105"), &code("110101003001001")).unwrap_err().code, "no_responsible_unit");
     }
 
     #[test]
     fn duties_must_name_known_units() {
         let e = ResponsibilityList::new(
             vec![],
-            vec![Duty {
-                subclass: sub("E0101"),
-                area: code("110101"),
-                lead: "ghost".into(),
-                assisting: vec![],
-            }],
+            vec![Duty { subclass: sub("E0101"), area: code("110101"), lead: "ghost".into(), assisting: vec![] }],
         )
         .unwrap_err();
         assert!(e.en.contains("ghost"));

@@ -84,9 +84,7 @@ impl SubclassId {
             Refusal::bad_field(
                 field,
                 format!("“{s}”应为 E 或 C 加 4 位分类代码，如 E0101（事件）、C0101（部件）"),
-                format!(
-                    "“{s}” must be E or C and a 4-digit code, e.g. E0101 (event), C0101 (component)"
-                ),
+                format!("“{s}” must be E or C and a 4-digit code, e.g. E0101 (event), C0101 (component)"),
             )
         };
         let kind = match s.as_bytes().first() {
@@ -98,10 +96,7 @@ impl SubclassId {
         if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
-        Ok(SubclassId {
-            kind,
-            code: digits.parse().map_err(|_| bad())?,
-        })
+        Ok(SubclassId { kind, code: digits.parse().map_err(|_| bad())? })
     }
 
     /// The 2-digit class code, e.g. 1 for `E0101`.
@@ -277,29 +272,16 @@ impl Taxonomy {
                 format!("taxonomy file does not parse: {e}"),
             )
         })?;
-        let mut t = Taxonomy {
-            unit_kinds: file.unit_kind,
-            ..Default::default()
-        };
+        let mut t = Taxonomy { unit_kinds: file.unit_kind, ..Default::default() };
         for c in file.class {
-            let code = c
-                .code
-                .parse::<u16>()
-                .ok()
-                .filter(|n| c.code.len() == 2 && *n > 0)
-                .ok_or_else(|| {
-                    Refusal::bad_field(
-                        "class.code",
-                        format!("“{}”应为 2 位数字", c.code),
-                        format!("“{}” must be 2 digits", c.code),
-                    )
-                })?;
-            t.classes.push(Class {
-                kind: c.kind,
-                code,
-                name: c.name,
-                en: c.en,
-            });
+            let code = c.code.parse::<u16>().ok().filter(|n| c.code.len() == 2 && *n > 0).ok_or_else(|| {
+                Refusal::bad_field(
+                    "class.code",
+                    format!("“{}”应为 2 位数字", c.code),
+                    format!("“{}” must be 2 digits", c.code),
+                )
+            })?;
+            t.classes.push(Class { kind: c.kind, code, name: c.name, en: c.en });
         }
         for s in file.subclass {
             let prefix = match s.kind {
@@ -307,11 +289,7 @@ impl Taxonomy {
                 Kind::Component => "C",
             };
             let id = SubclassId::parse("subclass.code", &format!("{prefix}{}", s.code))?;
-            if !t
-                .classes
-                .iter()
-                .any(|c| c.kind == id.kind && c.code == id.class_code())
-            {
+            if !t.classes.iter().any(|c| c.kind == id.kind && c.code == id.class_code()) {
                 return Err(Refusal::bad_field(
                     "subclass.code",
                     format!("{id} 所属的大类未定义"),
@@ -333,11 +311,7 @@ impl Taxonomy {
                 )
             })?;
             if t.by_id.insert(id, t.subclasses.len()).is_some() {
-                return Err(Refusal::bad_field(
-                    "subclass.code",
-                    format!("{id} 重复"),
-                    format!("{id} appears twice"),
-                ));
+                return Err(Refusal::bad_field("subclass.code", format!("{id} 重复"), format!("{id} appears twice")));
             }
             t.subclasses.push(Subclass {
                 id,
@@ -368,9 +342,7 @@ impl Taxonomy {
     }
 
     pub fn class_of(&self, id: SubclassId) -> Option<&Class> {
-        self.classes
-            .iter()
-            .find(|c| c.kind == id.kind && c.code == id.class_code())
+        self.classes.iter().find(|c| c.kind == id.kind && c.code == id.class_code())
     }
 }
 
@@ -381,31 +353,12 @@ mod tests {
     #[test]
     fn the_shipped_default_matches_taxonomy_md() {
         let t = Taxonomy::china_default();
-        assert_eq!(
-            t.subclasses
-                .iter()
-                .filter(|s| s.id.kind == Kind::Event)
-                .count(),
-            55
-        );
-        assert_eq!(
-            t.subclasses
-                .iter()
-                .filter(|s| s.id.kind == Kind::Component)
-                .count(),
-            20
-        );
-        let s = t
-            .subclass(SubclassId::parse("s", "E0401").unwrap())
-            .unwrap();
-        assert_eq!(
-            (s.name.as_str(), s.time_limit, s.unit_kind.as_str()),
-            ("管道破裂", TimeLimit::Hours(2), "水务")
-        );
+        assert_eq!(t.subclasses.iter().filter(|s| s.id.kind == Kind::Event).count(), 55);
+        assert_eq!(t.subclasses.iter().filter(|s| s.id.kind == Kind::Component).count(), 20);
+        let s = t.subclass(SubclassId::parse("s", "E0401").unwrap()).unwrap();
+        assert_eq!((s.name.as_str(), s.time_limit, s.unit_kind.as_str()), ("管道破裂", TimeLimit::Hours(2), "水务"));
         assert_eq!(s.urgency, Urgency::Urgent);
-        let c = t
-            .subclass(SubclassId::parse("s", "C0101").unwrap())
-            .unwrap();
+        let c = t.subclass(SubclassId::parse("s", "C0101").unwrap()).unwrap();
         assert_eq!(c.name, "上水井盖");
         assert_eq!(t.class_of(c.id).unwrap().name, "公用设施");
     }
@@ -417,10 +370,7 @@ mod tests {
         for bad in ["", "0d", "2", "d", "2w", "-1h"] {
             assert!(bad.parse::<TimeLimit>().is_err(), "{bad}");
         }
-        assert_eq!(
-            SubclassId::parse("s", "E0705").unwrap().to_string(),
-            "E0705"
-        );
+        assert_eq!(SubclassId::parse("s", "E0705").unwrap().to_string(), "E0705");
         let e = SubclassId::parse("subclass", "X0101").unwrap_err();
         assert!(e.en.contains("subclass") && e.zh.contains("subclass"));
         assert!(SubclassId::parse("s", "E101").is_err());
@@ -432,17 +382,8 @@ mod tests {
             TimeLimit::Hours(h) => h as i64 * 60,
             TimeLimit::Days(d) => d as i64 * 420,
         };
-        assert_eq!(
-            Urgency::Urgent.limit(TimeLimit::Days(5), minutes),
-            TimeLimit::Hours(2)
-        );
-        assert_eq!(
-            Urgency::Urgent.limit(TimeLimit::Hours(1), minutes),
-            TimeLimit::Hours(1)
-        );
-        assert_eq!(
-            Urgency::Normal.limit(TimeLimit::Days(5), minutes),
-            TimeLimit::Days(5)
-        );
+        assert_eq!(Urgency::Urgent.limit(TimeLimit::Days(5), minutes), TimeLimit::Hours(2));
+        assert_eq!(Urgency::Urgent.limit(TimeLimit::Hours(1), minutes), TimeLimit::Hours(1));
+        assert_eq!(Urgency::Normal.limit(TimeLimit::Days(5), minutes), TimeLimit::Days(5));
     }
 }

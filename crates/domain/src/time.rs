@@ -23,10 +23,7 @@ impl Timestamp {
 
     /// The instant in the given offset, for display and calendar arithmetic.
     pub fn at_offset(self, offset: FixedOffset) -> DateTime<FixedOffset> {
-        offset
-            .timestamp_millis_opt(self.0)
-            .single()
-            .expect("milliseconds in range")
+        offset.timestamp_millis_opt(self.0).single().expect("milliseconds in range")
     }
 
     pub fn plus_ms(self, ms: i64) -> Timestamp {
@@ -35,8 +32,7 @@ impl Timestamp {
 
     /// RFC 3339 in China Standard Time, e.g. `2026-11-21T09:30:00+08:00`.
     pub fn to_rfc3339_cst(self) -> String {
-        self.at_offset(china_standard_time())
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        self.at_offset(china_standard_time()).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     }
 }
 

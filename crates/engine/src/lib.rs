@@ -72,26 +72,10 @@ impl Loaded {
     /// Checks the reference data hangs together and indexes it.
     pub fn new(reference: Reference) -> Result<Loaded, Refusal> {
         let jurisdiction = Jurisdiction::new(reference.areas.clone(), reference.grids.clone())?;
-        let grids = GridIndex::new(
-            jurisdiction
-                .unit_grids()
-                .map(|g| (g.code.clone(), g.polygon.clone())),
-        )?;
-        let responsibility =
-            ResponsibilityList::new(reference.units.clone(), reference.duties.clone())?;
-        let staff = reference
-            .staff
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.id.clone(), i))
-            .collect();
-        Ok(Loaded {
-            reference,
-            jurisdiction,
-            grids,
-            responsibility,
-            staff,
-        })
+        let grids = GridIndex::new(jurisdiction.unit_grids().map(|g| (g.code.clone(), g.polygon.clone())))?;
+        let responsibility = ResponsibilityList::new(reference.units.clone(), reference.duties.clone())?;
+        let staff = reference.staff.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect();
+        Ok(Loaded { reference, jurisdiction, grids, responsibility, staff })
     }
 
     pub fn staff(&self, id: &str) -> Option<&Staff> {
@@ -117,8 +101,20 @@ pub struct NewReport {
     pub photos: Vec<String>,
 }
 
+/// A change that is durable: the case as it is now and the event that made it so. Published to
+/// live subscribers (screens, webhooks) after the commit, never before.
+#[derive(Clone, Debug)]
+pub struct Committed {
+    pub case: Case,
+    pub event: Event,
+}
+
+/// How many committed changes a slow subscriber may fall behind before it misses some.
+const BUS_CAPACITY: usize = 4096;
+
 pub struct Engine {
     store: Arc<dyn Store>,
+    bus: tokio::sync::broadcast::Sender<Arc<Committed>>,
     rules: Arc<Rules>,
     loaded: RwLock<Arc<Loaded>>,
     ids: Mutex<std::ops::Range<i64>>,
@@ -132,6 +128,7 @@ impl Engine {
         let loaded = Loaded::new(reference)?;
         Ok(Engine {
             store,
+            bus: tokio::sync::broadcast::channel(BUS_CAPACITY).0,
             rules: Arc::new(rules),
             loaded: RwLock::new(Arc::new(loaded)),
             ids: Mutex::new(0..0),
@@ -167,9 +164,7 @@ impl Engine {
 
     /// Who the responsibility list says must act on this case.
     pub fn suggest_units(&self, case: &Case) -> Result<Assignment, Refusal> {
-        self.loaded()
-            .responsibility
-            .assign(&self.rules.taxonomy, case.subclass, &case.grid)
+        self.loaded().responsibility.assign(&self.rules.taxonomy, case.subclass, &case.grid)
     }
 
     async fn next_id(&self) -> Result<i64> {
@@ -193,19 +188,11 @@ impl Engine {
 
     /// Like [`Engine::report`], with an id reserved beforehand (`Store::allocate_case_ids`), for
     /// imports and simulations that must give the same ids on every run.
-    pub async fn report_as(
-        &self,
-        id: i64,
-        input: NewReport,
-        reporter: &Actor,
-        at: Timestamp,
-    ) -> Result<Case> {
+    pub async fn report_as(&self, id: i64, input: NewReport, reporter: &Actor, at: Timestamp) -> Result<Case> {
         let location = Point::new_checked(input.location.lon, input.location.lat)?;
         let description = input.description.trim();
         if description.is_empty() {
-            return Err(
-                Refusal::bad_field("description", "请描述问题", "describe the problem").into(),
-            );
+            return Err(Refusal::bad_field("description", "请描述问题", "describe the problem").into());
         }
         if description.chars().count() > MAX_DESCRIPTION {
             return Err(Refusal::bad_field(
@@ -229,13 +216,29 @@ impl Engine {
             photos: input.photos,
         };
         let (case, event) = case::open(id, report, reporter, at, &self.rules)?;
-        self.store
-            .commit(vec![Change {
-                case: case.clone(),
-                event,
-            }])
-            .await?;
+        self.commit(vec![Change { case: case.clone(), event }]).await?;
         Ok(case)
+    }
+
+    /// Commits atomically, then tells live subscribers.
+    async fn commit(&self, changes: Vec<Change>) -> Result<(), StoreError> {
+        let live = self.bus.receiver_count() > 0;
+        let published: Vec<Arc<Committed>> = if live {
+            changes.iter().map(|c| Arc::new(Committed { case: c.case.clone(), event: c.event.clone() })).collect()
+        } else {
+            Vec::new()
+        };
+        self.store.commit(changes).await?;
+        for c in published {
+            // Nobody listening is not an error.
+            let _ = self.bus.send(c);
+        }
+        Ok(())
+    }
+
+    /// Every committed change from now on, in commit order (a slow reader is told what it missed).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<Committed>> {
+        self.bus.subscribe()
     }
 
     pub async fn case(&self, id: i64) -> Result<Case> {
@@ -249,14 +252,7 @@ impl Engine {
         for _ in 0..RETRIES {
             let case = self.case(case_id).await?;
             let (next, event) = case::decide(&case, &cmd, &self.rules)?;
-            match self
-                .store
-                .commit(vec![Change {
-                    case: next.clone(),
-                    event: event.clone(),
-                }])
-                .await
-            {
+            match self.commit(vec![Change { case: next.clone(), event: event.clone() }]).await {
                 Ok(_) => return Ok((next, event)),
                 Err(e @ StoreError::Conflict { .. }) => last = Some(e),
                 Err(e) => return Err(e.into()),
@@ -266,14 +262,7 @@ impl Engine {
     }
 
     /// Merges `duplicate` into `into`: the duplicate ends, its reporter follows the survivor.
-    pub async fn merge(
-        &self,
-        duplicate: i64,
-        into: i64,
-        actor: &Actor,
-        at: Timestamp,
-        note: &str,
-    ) -> Result<Case> {
+    pub async fn merge(&self, duplicate: i64, into: i64, actor: &Actor, at: Timestamp, note: &str) -> Result<Case> {
         let mut last = None;
         for _ in 0..RETRIES {
             let dup = self.case(duplicate).await?;
@@ -294,27 +283,10 @@ impl Engine {
                 attachments: vec![],
             };
             let (d2, e2) = case::decide(&dup, &mark, &self.rules)?;
-            let absorb = Command {
-                action: Action::AbsorbDuplicate {
-                    duplicate,
-                    reporter: dup.reporter.clone(),
-                },
-                ..mark
-            };
+            let absorb =
+                Command { action: Action::AbsorbDuplicate { duplicate, reporter: dup.reporter.clone() }, ..mark };
             let (m2, e1) = case::decide(&master, &absorb, &self.rules)?;
-            match self
-                .store
-                .commit(vec![
-                    Change {
-                        case: d2,
-                        event: e2,
-                    },
-                    Change {
-                        case: m2.clone(),
-                        event: e1,
-                    },
-                ])
-                .await
+            match self.commit(vec![Change { case: d2, event: e2 }, Change { case: m2.clone(), event: e1 }]).await
             {
                 Ok(_) => return Ok(m2),
                 Err(e @ StoreError::Conflict { .. }) => last = Some(e),
@@ -328,10 +300,7 @@ impl Engine {
     pub async fn suggest_duplicates(&self, case: &Case) -> Result<Vec<Suggestion>> {
         let w = &self.duplicate_window;
         let (sw, ne) = w.bbox(case.location);
-        let candidates = self
-            .store
-            .open_cases_near(case.subclass, sw, ne, w.since(case.reported_at))
-            .await?;
+        let candidates = self.store.open_cases_near(case.subclass, sw, ne, w.since(case.reported_at)).await?;
         Ok(duplicates::suggest(w, case, &candidates))
     }
 
@@ -346,11 +315,7 @@ impl Engine {
                 }
             }
             Action::Escalate { to } if loaded.jurisdiction.area(to).is_none() => {
-                return Err(Refusal::bad_field(
-                    "to",
-                    format!("辖区 {to} 不存在"),
-                    format!("area {to} does not exist"),
-                ));
+                return Err(Refusal::bad_field("to", format!("辖区 {to} 不存在"), format!("area {to} does not exist")));
             }
             _ => {}
         }

@@ -17,16 +17,9 @@ const T0: Timestamp = Timestamp(1_763_344_800_000);
 async fn engine() -> (tempfile::TempDir, Arc<Engine>) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(dir.path(), Durability::Normal).unwrap());
-    let rules = Rules {
-        taxonomy: Taxonomy::china_default(),
-        calendar: Calendar::china_default(),
-        warn_share: 0.8,
-    };
+    let rules = Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 };
     let engine = Engine::start(store, rules).await.unwrap();
-    engine
-        .import_reference(conformance::reference())
-        .await
-        .unwrap();
+    engine.import_reference(conformance::reference()).await.unwrap();
     (dir, Arc::new(engine))
 }
 
@@ -57,87 +50,45 @@ fn refused(r: Result<impl std::fmt::Debug, EngineError>) -> yiwang_domain::Refus
 #[tokio::test]
 async fn reports_are_located_and_checked() {
     let (_d, e) = engine().await;
-    let c = e
-        .report(report("E0107", 116.4025), &Actor::resident("r1"), T0)
-        .await
-        .unwrap();
+    let c = e.report(report("E0107", 116.4025), &Actor::resident("r1"), T0).await.unwrap();
     assert_eq!(c.grid, code("110101002001001"));
     assert_eq!(c.state, State::Reported);
 
-    let r = refused(
-        e.report(report("E0107", 116.43), &Actor::resident("r1"), T0)
-            .await,
-    );
+    let r = refused(e.report(report("E0107", 116.43), &Actor::resident("r1"), T0).await);
     assert_eq!(r.code, "outside_grids");
-    assert!(
-        r.zh.contains("110101002001002") && r.en.contains("110101002001002"),
-        "{r}"
-    );
+    assert!(r.zh.contains("110101002001002") && r.en.contains("110101002001002"), "{r}");
 
+    let r = refused(e.report(report("E9999", 116.4025), &Actor::resident("r1"), T0).await);
+    assert!(r.en.contains("subclass") && r.zh.contains("subclass"), "{r}");
     let r = refused(
-        e.report(report("E9999", 116.4025), &Actor::resident("r1"), T0)
-            .await,
-    );
-    assert!(
-        r.en.contains("subclass") && r.zh.contains("subclass"),
-        "{r}"
-    );
-    let r = refused(
-        e.report(
-            NewReport {
-                description: "  ".into(),
-                ..report("E0107", 116.4025)
-            },
-            &Actor::resident("r1"),
-            T0,
-        )
-        .await,
+        e.report(NewReport { description: "  ".into(), ..report("E0107", 116.4025) }, &Actor::resident("r1"), T0).await,
     );
     assert!(r.en.contains("description"), "{r}");
     let r = refused(
         e.report(
-            NewReport {
-                location: Point {
-                    lon: f64::NAN,
-                    lat: 39.9,
-                },
-                ..report("E0107", 116.4025)
-            },
+            NewReport { location: Point { lon: f64::NAN, lat: 39.9 }, ..report("E0107", 116.4025) },
             &Actor::resident("r1"),
             T0,
         )
         .await,
     );
     assert!(r.en.contains("lon"), "{r}");
-    assert_eq!(
-        e.store().count_cases().await.unwrap(),
-        1,
-        "refused reports leave nothing behind"
-    );
+    assert_eq!(e.store().count_cases().await.unwrap(), 1, "refused reports leave nothing behind");
 }
 
 #[tokio::test]
 async fn the_responsibility_list_routes_and_dispatch_checks_units() {
     let (_d, e) = engine().await;
-    let c = e
-        .report(report("E0102", 116.4025), &Actor::resident("r1"), T0)
-        .await
-        .unwrap();
+    let c = e.report(report("E0102", 116.4025), &Actor::resident("r1"), T0).await.unwrap();
     let a = e.suggest_units(&c).unwrap();
-    assert_eq!(
-        (a.lead.as_str(), a.assisting.as_slice()),
-        ("jd-2", &["hw".to_string()][..])
-    );
+    assert_eq!((a.lead.as_str(), a.assisting.as_slice()), ("jd-2", &["hw".to_string()][..]));
     let op = Actor::staff("op", Role::IntakeOperator, &code("110101"), None);
     e.act(
         c.id,
         Command {
             actor: op,
             at: T0,
-            action: Action::File {
-                subclass: None,
-                urgency: None,
-            },
+            action: Action::File { subclass: None, urgency: None },
             note: String::new(),
             attachments: vec![],
         },
@@ -148,10 +99,7 @@ async fn the_responsibility_list_routes_and_dispatch_checks_units() {
     let bad = Command {
         actor: disp,
         at: T0,
-        action: Action::Dispatch {
-            lead: "nobody".into(),
-            assisting: vec![],
-        },
+        action: Action::Dispatch { lead: "nobody".into(), assisting: vec![] },
         note: String::new(),
         attachments: vec![],
     };
@@ -179,29 +127,18 @@ async fn the_responsibility_list_routes_and_dispatch_checks_units() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_staff_cannot_both_win() {
     let (_d, e) = engine().await;
-    let c = e
-        .report(report("E0107", 116.4005), &Actor::resident("r1"), T0)
-        .await
-        .unwrap();
+    let c = e.report(report("E0107", 116.4005), &Actor::resident("r1"), T0).await.unwrap();
     // Eight operators file the same report at the same moment: exactly one wins, the others are
     // told it is no longer waiting to be filed.
     let mut tasks = Vec::new();
     for i in 0..8 {
         let e = e.clone();
         tasks.push(tokio::spawn(async move {
-            let actor = Actor::staff(
-                &format!("op{i}"),
-                Role::IntakeOperator,
-                &code("110101"),
-                None,
-            );
+            let actor = Actor::staff(&format!("op{i}"), Role::IntakeOperator, &code("110101"), None);
             let cmd = Command {
                 actor,
                 at: T0.plus_ms(MINUTE_MS),
-                action: Action::File {
-                    subclass: None,
-                    urgency: None,
-                },
+                action: Action::File { subclass: None, urgency: None },
                 note: String::new(),
                 attachments: vec![],
             };
@@ -223,45 +160,19 @@ async fn racing_staff_cannot_both_win() {
 #[tokio::test]
 async fn merging_keeps_every_reporter_informed() {
     let (_d, e) = engine().await;
-    let first = e
-        .report(report("E0107", 116.4005), &Actor::resident("r1"), T0)
-        .await
-        .unwrap();
-    let again = e
-        .report(
-            report("E0107", 116.40053),
-            &Actor::resident("r2"),
-            T0.plus_ms(30 * MINUTE_MS),
-        )
-        .await
-        .unwrap();
-    let far = e
-        .report(
-            report("E0107", 116.4035),
-            &Actor::resident("r3"),
-            T0.plus_ms(31 * MINUTE_MS),
-        )
-        .await
-        .unwrap();
+    let first = e.report(report("E0107", 116.4005), &Actor::resident("r1"), T0).await.unwrap();
+    let again = e.report(report("E0107", 116.40053), &Actor::resident("r2"), T0.plus_ms(30 * MINUTE_MS)).await.unwrap();
+    let far = e.report(report("E0107", 116.4035), &Actor::resident("r3"), T0.plus_ms(31 * MINUTE_MS)).await.unwrap();
     let suggested = e.suggest_duplicates(&again).await.unwrap();
-    assert_eq!(
-        suggested.iter().map(|s| s.case_id).collect::<Vec<_>>(),
-        vec![first.id]
-    );
+    assert_eq!(suggested.iter().map(|s| s.case_id).collect::<Vec<_>>(), vec![first.id]);
     assert!(suggested[0].metres < 5.0);
     assert!(e.suggest_duplicates(&far).await.unwrap().is_empty());
 
     let op = Actor::staff("op", Role::IntakeOperator, &code("110101"), None);
-    let master = e
-        .merge(again.id, first.id, &op, T0.plus_ms(40 * MINUTE_MS), "重复")
-        .await
-        .unwrap();
+    let master = e.merge(again.id, first.id, &op, T0.plus_ms(40 * MINUTE_MS), "重复").await.unwrap();
     assert_eq!(master.followers, vec!["r1".to_string(), "r2".to_string()]);
     let dup = e.case(again.id).await.unwrap();
-    assert_eq!(
-        (dup.state, dup.duplicate_of),
-        (State::Duplicate, Some(first.id))
-    );
+    assert_eq!((dup.state, dup.duplicate_of), (State::Duplicate, Some(first.id)));
     // Nothing merges into a finished case.
     let chief = Actor::staff("c", Role::ShiftChief, &code("110101"), None);
     e.act(
@@ -276,20 +187,9 @@ async fn merging_keeps_every_reporter_informed() {
     )
     .await
     .unwrap();
-    let third = e
-        .report(
-            report("E0107", 116.4035),
-            &Actor::resident("r4"),
-            T0.plus_ms(51 * MINUTE_MS),
-        )
-        .await
-        .unwrap();
+    let third = e.report(report("E0107", 116.4035), &Actor::resident("r4"), T0.plus_ms(51 * MINUTE_MS)).await.unwrap();
     assert_eq!(
-        refused(
-            e.merge(third.id, far.id, &op, T0.plus_ms(52 * MINUTE_MS), "重复")
-                .await
-        )
-        .code,
+        refused(e.merge(third.id, far.id, &op, T0.plus_ms(52 * MINUTE_MS), "重复").await).code,
         "merge_into_closed"
     );
 }

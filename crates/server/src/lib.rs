@@ -18,17 +18,12 @@ use yiwang_engine::Engine;
 pub struct AppState(pub Arc<Engine>);
 
 pub fn router(engine: Arc<Engine>) -> Router {
-    Router::new()
-        .route("/", get(home))
-        .route("/healthz", get(healthz))
-        .with_state(AppState(engine))
+    Router::new().route("/", get(home)).route("/healthz", get(healthz)).with_state(AppState(engine))
 }
 
 /// Serves until ctrl-c or SIGTERM, then finishes the requests in flight.
 pub async fn serve(engine: Arc<Engine>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, router(engine))
-        .with_graceful_shutdown(shutdown())
-        .await
+    axum::serve(listener, router(engine)).with_graceful_shutdown(shutdown()).await
 }
 
 pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
@@ -41,8 +36,7 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };
@@ -54,12 +48,10 @@ async fn shutdown() {
 /// 200 once the store answers: the engine is up and its reference data loaded.
 async fn healthz(State(AppState(engine)): State<AppState>) -> Response {
     match engine.store().ledger_head().await {
-        Ok(head) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            format!("ok {}\n", head.seq),
-        )
-            .into_response(),
+        Ok(head) => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("ok {}\n", head.seq))
+                .into_response()
+        }
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response()
@@ -85,16 +77,8 @@ async fn home(State(AppState(engine)): State<AppState>) -> Response {
             return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
         }
     };
-    let streets = loaded
-        .jurisdiction
-        .areas()
-        .filter(|a| a.code.level() == Level::Street)
-        .count();
-    let communities = loaded
-        .jurisdiction
-        .areas()
-        .filter(|a| a.code.level() == Level::Community)
-        .count();
+    let streets = loaded.jurisdiction.areas().filter(|a| a.code.level() == Level::Street).count();
+    let communities = loaded.jurisdiction.areas().filter(|a| a.code.level() == Level::Community).count();
     let grids = loaded.grids.len();
     Html(format!(
         r#"<!doctype html>
@@ -122,8 +106,5 @@ dt{{font-weight:bold}}dd{{margin:0 0 .5rem 0}}</style></head>
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

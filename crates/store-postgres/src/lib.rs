@@ -80,17 +80,8 @@ impl PostgresStore {
             // An unreachable server fails the request instead of hanging it.
             config.connect_timeout(CONNECT_TIMEOUT);
         }
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
-            .build()
-            .map_err(backend)?;
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager).max_size(POOL_SIZE).build().map_err(backend)?;
         {
             let mut conn = pool.get().await.map_err(backend)?;
             migrate(&mut conn).await?;
@@ -109,25 +100,21 @@ impl PostgresStore {
 /// starting together do not race (the lock is per schema, released at commit).
 async fn migrate(conn: &mut Object) -> Result<()> {
     let t = conn.transaction().await.map_err(backend)?;
-    t.execute(
-        "SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))",
-        &[&MIGRATION_LOCK],
+    t.execute("SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))", &[&MIGRATION_LOCK])
+        .await
+        .map_err(backend)?;
+    t.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
     )
     .await
     .map_err(backend)?;
-    t.batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)").await.map_err(backend)?;
     for (version, sql) in MIGRATIONS {
         let done = t
-            .query_opt(
-                "SELECT version FROM schema_migrations WHERE version = $1",
-                &[version],
-            )
+            .query_opt("SELECT version FROM schema_migrations WHERE version = $1", &[version])
             .await
             .map_err(backend)?;
         if done.is_none() {
-            t.batch_execute(sql)
-                .await
-                .map_err(|e| backend_msg(format!("migration {version}: {}", describe(&e))))?;
+            t.batch_execute(sql).await.map_err(|e| backend_msg(format!("migration {version}: {}", describe(&e))))?;
             t.execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
                 &[version, &Timestamp::now().0],
@@ -171,37 +158,22 @@ impl Store for PostgresStore {
     async fn allocate_case_ids(&self, n: u32) -> Result<i64> {
         let conn = self.conn().await?;
         let st = conn
-            .prepare_cached(
-                "UPDATE counters SET next = next + $1 WHERE name = 'case' RETURNING next - $1",
-            )
+            .prepare_cached("UPDATE counters SET next = next + $1 WHERE name = 'case' RETURNING next - $1")
             .await
             .map_err(backend)?;
-        let row = conn
-            .query_one(&st, &[&i64::from(n)])
-            .await
-            .map_err(backend)?;
+        let row = conn.query_one(&st, &[&i64::from(n)]).await.map_err(backend)?;
         Ok(row.get(0))
     }
 
     async fn commit(&self, changes: Vec<Change>) -> Result<LedgerHead> {
         for Change { case, event } in &changes {
-            if event.seq == 0
-                || event.case_id != case.id
-                || event.seq != case.seq
-                || event.hash != case.head
-            {
-                return Err(backend_msg(format!(
-                    "change of case {} is inconsistent with its event",
-                    case.id
-                )));
+            if event.seq == 0 || event.case_id != case.id || event.seq != case.seq || event.hash != case.head {
+                return Err(backend_msg(format!("change of case {} is inconsistent with its event", case.id)));
             }
         }
         let (tx, rx) = oneshot::channel();
-        self.writer
-            .send(writer::Job { changes, reply: tx })
-            .map_err(|_| backend_msg("the writer task has stopped"))?;
-        rx.await
-            .map_err(|_| backend_msg("the writer task has stopped"))?
+        self.writer.send(writer::Job { changes, reply: tx }).map_err(|_| backend_msg("the writer task has stopped"))?;
+        rx.await.map_err(|_| backend_msg("the writer task has stopped"))?
     }
 
     async fn case(&self, id: i64) -> Result<Option<Case>> {
@@ -209,34 +181,20 @@ impl Store for PostgresStore {
     }
 
     async fn events(&self, case_id: i64) -> Result<Vec<Event>> {
-        rows::events(
-            &self.conn().await?,
-            "WHERE case_id = $1 ORDER BY seq",
-            &[&case_id],
-        )
-        .await
+        rows::events(&self.conn().await?, "WHERE case_id = $1 ORDER BY seq", &[&case_id]).await
     }
 
     async fn find_cases(&self, filter: &CaseFilter) -> Result<Vec<Case>> {
         rows::find_cases(&self.conn().await?, filter).await
     }
 
-    async fn open_cases_near(
-        &self,
-        subclass: SubclassId,
-        sw: Point,
-        ne: Point,
-        since: Timestamp,
-    ) -> Result<Vec<Case>> {
+    async fn open_cases_near(&self, subclass: SubclassId, sw: Point, ne: Point, since: Timestamp) -> Result<Vec<Case>> {
         rows::open_cases_near(&self.conn().await?, subclass, sw, ne, since).await
     }
 
     async fn count_cases(&self) -> Result<i64> {
         let conn = self.conn().await?;
-        let st = conn
-            .prepare_cached("SELECT count(*) FROM cases")
-            .await
-            .map_err(backend)?;
+        let st = conn.prepare_cached("SELECT count(*) FROM cases").await.map_err(backend)?;
         Ok(conn.query_one(&st, &[]).await.map_err(backend)?.get(0))
     }
 

@@ -53,24 +53,19 @@ pub const INSERT_CASE: &str = "INSERT INTO cases (id, state, seq, head, subclass
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING";
 pub const UPDATE_CASE: &str = "UPDATE cases SET state = $2, seq = $3, head = $4, subclass = $5, grid = $6, lon = $7, lat = $8, lead_unit = $9, \
      reported_at = $10, due_at = $11, closed_at = $12, overdue = $13, data = $14 WHERE id = $1 AND seq = $15";
-pub const INSERT_FOLLOWERS: &str = "INSERT INTO case_followers (resident, case_id) SELECT unnest($1::text[]), $2::bigint ON CONFLICT DO NOTHING";
+pub const INSERT_FOLLOWERS: &str =
+    "INSERT INTO case_followers (resident, case_id) SELECT unnest($1::text[]), $2::bigint ON CONFLICT DO NOTHING";
 pub const INSERT_EVENT: &str = "INSERT INTO events (case_id, seq, ledger_seq, at, actor, role, step, from_state, to_state, note, attachments, detail, prev, hash, ledger_hash) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 pub const CASE_SEQ: &str = "SELECT seq FROM cases WHERE id = $1";
 
 pub fn ledger_row(r: &Row) -> Result<LedgerHead> {
-    Ok(LedgerHead {
-        seq: get(r, 0)?,
-        hash: hash(get(r, 1)?),
-    })
+    Ok(LedgerHead { seq: get(r, 0)?, hash: hash(get(r, 1)?) })
 }
 
 pub async fn ledger_head<C: GenericClient>(c: &C) -> Result<LedgerHead> {
     let rows = query(c, LEDGER_HEAD, &[]).await?;
-    ledger_row(
-        rows.first()
-            .ok_or_else(|| backend_msg("the ledger head row is missing"))?,
-    )
+    ledger_row(rows.first().ok_or_else(|| backend_msg("the ledger head row is missing"))?)
 }
 
 /// One case change as the values its statements bind, kept alive while they run.
@@ -184,19 +179,11 @@ pub async fn case<C: GenericClient>(c: &C, id: i64) -> Result<Option<Case>> {
     rows.first().map(|r| from_json(get(r, 0)?)).transpose()
 }
 
-pub async fn events<C: GenericClient>(
-    c: &C,
-    tail: &str,
-    params: &[Param<'_>],
-) -> Result<Vec<Event>> {
+pub async fn events<C: GenericClient>(c: &C, tail: &str, params: &[Param<'_>]) -> Result<Vec<Event>> {
     let sql = format!(
         "SELECT case_id, seq, at, actor, role, step, from_state, to_state, note, attachments, detail, prev, hash FROM events {tail}"
     );
-    query(c, &sql, params)
-        .await?
-        .iter()
-        .map(event_row)
-        .collect()
+    query(c, &sql, params).await?.iter().map(event_row).collect()
 }
 
 fn event_row(r: &Row) -> Result<Event> {
@@ -248,11 +235,7 @@ pub async fn find_cases<C: GenericClient>(c: &C, f: &CaseFilter) -> Result<Vec<C
         arg(&mut sql, " AND lead_unit = ?", Box::new(u.clone()));
     }
     if let Some(r) = &f.follower {
-        arg(
-            &mut sql,
-            " AND id IN (SELECT case_id FROM case_followers WHERE resident = ?)",
-            Box::new(r.clone()),
-        );
+        arg(&mut sql, " AND id IN (SELECT case_id FROM case_followers WHERE resident = ?)", Box::new(r.clone()));
     }
     if let Some(o) = f.overdue {
         arg(&mut sql, " AND overdue = ?", Box::new(i64::from(o)));
@@ -266,11 +249,7 @@ pub async fn find_cases<C: GenericClient>(c: &C, f: &CaseFilter) -> Result<Vec<C
     if let Some(id) = f.before_id {
         arg(&mut sql, " AND id < ?", Box::new(id));
     }
-    arg(
-        &mut sql,
-        " ORDER BY id DESC LIMIT ?",
-        Box::new(i64::from(f.limit.clamp(1, 10_000))),
-    );
+    arg(&mut sql, " ORDER BY id DESC LIMIT ?", Box::new(i64::from(f.limit.clamp(1, 10_000))));
     let params: Vec<Param<'_>> = args.iter().map(|a| a.as_ref() as Param<'_>).collect();
     cases_of(query(c, &sql, &params).await?)
 }
@@ -284,68 +263,30 @@ pub async fn open_cases_near<C: GenericClient>(
 ) -> Result<Vec<Case>> {
     let sql = "SELECT data FROM cases WHERE subclass = $1 AND reported_at >= $2 AND lon BETWEEN $3 AND $4 AND lat BETWEEN $5 AND $6 \
                AND state NOT IN ('closed_fixed', 'closed_not_fixed', 'voided', 'duplicate') ORDER BY id LIMIT 100";
-    cases_of(
-        query(
-            c,
-            sql,
-            &[
-                &subclass.to_string(),
-                &since.0,
-                &sw.lon,
-                &ne.lon,
-                &sw.lat,
-                &ne.lat,
-            ],
-        )
-        .await?,
-    )
+    cases_of(query(c, sql, &[&subclass.to_string(), &since.0, &sw.lon, &ne.lon, &sw.lat, &ne.lat]).await?)
 }
 
 /// Case heads for audit. The row's columns and its JSON must agree; a disagreement is reported
 /// as a head that cannot match any chain.
-pub async fn case_heads<C: GenericClient>(
-    c: &C,
-    after_id: i64,
-    limit: u32,
-) -> Result<Vec<CaseHead>> {
+pub async fn case_heads<C: GenericClient>(c: &C, after_id: i64, limit: u32) -> Result<Vec<CaseHead>> {
     let rows = query(
         c,
         "SELECT id, seq, state, head, data FROM cases WHERE id > $1 ORDER BY id LIMIT $2",
         &[&after_id, &i64::from(limit)],
     )
     .await?;
-    rows.iter()
-        .map(|r| {
-            head_of(
-                get(r, 0)?,
-                seq(get(r, 1)?)?,
-                get(r, 2)?,
-                hash(get(r, 3)?),
-                get(r, 4)?,
-            )
-        })
-        .collect()
+    rows.iter().map(|r| head_of(get(r, 0)?, seq(get(r, 1)?)?, get(r, 2)?, hash(get(r, 3)?), get(r, 4)?)).collect()
 }
 
 /// Builds a case head from the row, checking it against the case's JSON.
 fn head_of(id: i64, seq: u32, state: &str, head: Hash, data: &str) -> Result<CaseHead> {
     let case: Case = from_json(data)?;
-    let state = State::parse(state)
-        .ok_or_else(|| backend_msg(format!("stored state “{state}” is unknown")))?;
+    let state = State::parse(state).ok_or_else(|| backend_msg(format!("stored state “{state}” is unknown")))?;
     let agrees = case.id == id && case.seq == seq && case.state == state && case.head == head;
-    Ok(CaseHead {
-        id,
-        seq,
-        state,
-        head: if agrees { head } else { [0xff; 32] },
-    })
+    Ok(CaseHead { id, seq, state, head: if agrees { head } else { [0xff; 32] } })
 }
 
-pub async fn ledger_page<C: GenericClient>(
-    c: &C,
-    after_seq: i64,
-    limit: u32,
-) -> Result<Vec<LedgerEntry>> {
+pub async fn ledger_page<C: GenericClient>(c: &C, after_seq: i64, limit: u32) -> Result<Vec<LedgerEntry>> {
     let rows = query(
         c,
         "SELECT ledger_seq, case_id, seq, hash, ledger_hash FROM events WHERE ledger_seq > $1 ORDER BY ledger_seq LIMIT $2",
@@ -378,59 +319,27 @@ pub async fn save_reference<C: GenericClient>(t: &C, r: &Reference) -> Result<()
     let prepare = |sql: &'static str| async move { t.prepare_cached(sql).await.map_err(backend) };
     let st = prepare("INSERT INTO areas (code, name) VALUES ($1, $2)").await?;
     for a in &r.areas {
-        t.execute(&st, &[&a.code.as_str(), &a.name])
+        t.execute(&st, &[&a.code.as_str(), &a.name]).await.map_err(backend)?;
+    }
+    let st = prepare("INSERT INTO grids (code, name, kind, polygon, members) VALUES ($1, $2, $3, $4, $5)").await?;
+    for g in &r.grids {
+        t.execute(&st, &[&g.code.as_str(), &g.name, &json(&g.kind), &json(&g.polygon), &json(&g.members)])
             .await
             .map_err(backend)?;
-    }
-    let st = prepare(
-        "INSERT INTO grids (code, name, kind, polygon, members) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .await?;
-    for g in &r.grids {
-        t.execute(
-            &st,
-            &[
-                &g.code.as_str(),
-                &g.name,
-                &json(&g.kind),
-                &json(&g.polygon),
-                &json(&g.members),
-            ],
-        )
-        .await
-        .map_err(backend)?;
     }
     let st = prepare("INSERT INTO units (id, name, kind, area) VALUES ($1, $2, $3, $4)").await?;
     for u in &r.units {
-        t.execute(&st, &[&u.id, &u.name, &u.kind, &u.area.as_str()])
+        t.execute(&st, &[&u.id, &u.name, &u.kind, &u.area.as_str()]).await.map_err(backend)?;
+    }
+    let st = prepare("INSERT INTO duties (subclass, area, lead, assisting) VALUES ($1, $2, $3, $4)").await?;
+    for d in &r.duties {
+        t.execute(&st, &[&d.subclass.to_string(), &d.area.as_str(), &d.lead, &json(&d.assisting)])
             .await
             .map_err(backend)?;
     }
-    let st =
-        prepare("INSERT INTO duties (subclass, area, lead, assisting) VALUES ($1, $2, $3, $4)")
-            .await?;
-    for d in &r.duties {
-        t.execute(
-            &st,
-            &[
-                &d.subclass.to_string(),
-                &d.area.as_str(),
-                &d.lead,
-                &json(&d.assisting),
-            ],
-        )
-        .await
-        .map_err(backend)?;
-    }
-    let st = prepare("INSERT INTO staff (id, name, role, scope, unit) VALUES ($1, $2, $3, $4, $5)")
-        .await?;
+    let st = prepare("INSERT INTO staff (id, name, role, scope, unit) VALUES ($1, $2, $3, $4, $5)").await?;
     for s in &r.staff {
-        t.execute(
-            &st,
-            &[&s.id, &s.name, &s.role.as_str(), &s.scope.as_str(), &s.unit],
-        )
-        .await
-        .map_err(backend)?;
+        t.execute(&st, &[&s.id, &s.name, &s.role.as_str(), &s.scope.as_str(), &s.unit]).await.map_err(backend)?;
     }
     Ok(())
 }
@@ -443,18 +352,9 @@ fn code(s: String) -> Result<AreaCode> {
 pub async fn load_reference<C: GenericClient>(c: &C) -> Result<Reference> {
     let mut r = Reference::default();
     for row in query(c, "SELECT code, name FROM areas ORDER BY code", &[]).await? {
-        r.areas.push(Area {
-            code: code(get(&row, 0)?)?,
-            name: get(&row, 1)?,
-        });
+        r.areas.push(Area { code: code(get(&row, 0)?)?, name: get(&row, 1)? });
     }
-    for row in query(
-        c,
-        "SELECT code, name, kind, polygon, members FROM grids ORDER BY code",
-        &[],
-    )
-    .await?
-    {
+    for row in query(c, "SELECT code, name, kind, polygon, members FROM grids ORDER BY code", &[]).await? {
         r.grids.push(Grid {
             code: code(get(&row, 0)?)?,
             name: get(&row, 1)?,
@@ -464,23 +364,12 @@ pub async fn load_reference<C: GenericClient>(c: &C) -> Result<Reference> {
         });
     }
     for row in query(c, "SELECT id, name, kind, area FROM units ORDER BY id", &[]).await? {
-        r.units.push(Unit {
-            id: get(&row, 0)?,
-            name: get(&row, 1)?,
-            kind: get(&row, 2)?,
-            area: code(get(&row, 3)?)?,
-        });
+        r.units.push(Unit { id: get(&row, 0)?, name: get(&row, 1)?, kind: get(&row, 2)?, area: code(get(&row, 3)?)? });
     }
-    for row in query(
-        c,
-        "SELECT subclass, area, lead, assisting FROM duties ORDER BY subclass, area",
-        &[],
-    )
-    .await?
-    {
+    for row in query(c, "SELECT subclass, area, lead, assisting FROM duties ORDER BY subclass, area", &[]).await? {
         let subclass: &str = get(&row, 0)?;
-        let subclass = SubclassId::parse("subclass", subclass)
-            .map_err(|e| backend_msg(format!("stored subclass: {e}")))?;
+        let subclass =
+            SubclassId::parse("subclass", subclass).map_err(|e| backend_msg(format!("stored subclass: {e}")))?;
         r.duties.push(Duty {
             subclass,
             area: code(get(&row, 1)?)?,
@@ -488,16 +377,9 @@ pub async fn load_reference<C: GenericClient>(c: &C) -> Result<Reference> {
             assisting: from_json(get(&row, 3)?)?,
         });
     }
-    for row in query(
-        c,
-        "SELECT id, name, role, scope, unit FROM staff ORDER BY id",
-        &[],
-    )
-    .await?
-    {
+    for row in query(c, "SELECT id, name, role, scope, unit FROM staff ORDER BY id", &[]).await? {
         let role: &str = get(&row, 2)?;
-        let role = Role::parse(role)
-            .ok_or_else(|| backend_msg(format!("stored role “{role}” is unknown")))?;
+        let role = Role::parse(role).ok_or_else(|| backend_msg(format!("stored role “{role}” is unknown")))?;
         r.staff.push(Staff {
             id: get(&row, 0)?,
             name: get(&row, 1)?,
@@ -528,9 +410,7 @@ pub async fn schema<C: GenericClient>(c: &C) -> Result<Vec<String>> {
             "text" => "text",
             "bytea" => "bytes",
             other => {
-                return Err(backend_msg(format!(
-                    "unexpected column type {other} in {table}.{column}"
-                )));
+                return Err(backend_msg(format!("unexpected column type {other} in {table}.{column}")));
             }
         };
         out.push(format!("{table}.{column} {ty}"));

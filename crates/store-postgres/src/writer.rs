@@ -72,8 +72,7 @@ type Pending<'a> = Pin<Box<dyn Future<Output = Result<u64, tokio_postgres::Error
 /// so polling every future once sends them all, in order, before any answer is awaited; the
 /// answers then come back in the same order.
 async fn pipeline(mut pending: Vec<Pending<'_>>) -> Vec<Result<u64, tokio_postgres::Error>> {
-    let mut early: Vec<Option<Result<u64, tokio_postgres::Error>>> =
-        pending.iter().map(|_| None).collect();
+    let mut early: Vec<Option<Result<u64, tokio_postgres::Error>>> = pending.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {
         for (p, e) in pending.iter_mut().zip(early.iter_mut()) {
             if let Poll::Ready(r) = p.as_mut().poll(cx) {
@@ -108,10 +107,7 @@ fn place<'a>(changes: &'a [Change], ledger: &mut LedgerHead) -> Vec<ChangeRow<'a
     changes
         .iter()
         .map(|Change { case, event }| {
-            *ledger = LedgerHead {
-                seq: ledger.seq + 1,
-                hash: audit::ledger_next(&ledger.hash, &event.hash),
-            };
+            *ledger = LedgerHead { seq: ledger.seq + 1, hash: audit::ledger_next(&ledger.hash, &event.hash) };
             ChangeRow::new(case, event, *ledger)
         })
         .collect()
@@ -125,25 +121,12 @@ fn statements<'a>(
     out: &mut Vec<(Purpose, Pending<'a>)>,
 ) {
     for (n, r) in rows.iter().enumerate() {
-        let case = if r.new {
-            &st.insert_case
-        } else {
-            &st.update_case
-        };
-        out.push((
-            Purpose::Case(n),
-            Box::pin(t.execute_raw(case, r.case_params())),
-        ));
+        let case = if r.new { &st.insert_case } else { &st.update_case };
+        out.push((Purpose::Case(n), Box::pin(t.execute_raw(case, r.case_params()))));
         if !r.case.followers.is_empty() {
-            out.push((
-                Purpose::Other(n),
-                Box::pin(t.execute_raw(&st.followers, r.follower_params())),
-            ));
+            out.push((Purpose::Other(n), Box::pin(t.execute_raw(&st.followers, r.follower_params()))));
         }
-        out.push((
-            Purpose::Other(n),
-            Box::pin(t.execute_raw(&st.event, r.event_params())),
-        ));
+        out.push((Purpose::Other(n), Box::pin(t.execute_raw(&st.event, r.event_params()))));
     }
 }
 
@@ -155,10 +138,7 @@ enum Failure {
     Database(Option<usize>, tokio_postgres::Error),
 }
 
-fn first_failure(
-    purposes: &[Purpose],
-    results: Vec<Result<u64, tokio_postgres::Error>>,
-) -> Option<Failure> {
+fn first_failure(purposes: &[Purpose], results: Vec<Result<u64, tokio_postgres::Error>>) -> Option<Failure> {
     for (purpose, result) in purposes.iter().zip(results) {
         match (*purpose, result) {
             (Purpose::Case(n) | Purpose::Other(n), Err(e)) => {
@@ -209,10 +189,7 @@ impl Writer {
                 other => other.to_string(),
             };
             tracing::error!(commits = group.len(), "group commit failed: {msg}");
-            group
-                .iter()
-                .map(|_| Err(StoreError::Backend(msg.clone())))
-                .collect()
+            group.iter().map(|_| Err(StoreError::Backend(msg.clone()))).collect()
         };
         let outcome = match self.connect().await {
             Ok(()) => self.all_at_once(group).await,
@@ -220,10 +197,7 @@ impl Writer {
         };
         match outcome {
             Ok(Some(heads)) => return heads.into_iter().map(Ok).collect(),
-            Ok(None) => tracing::debug!(
-                commits = group.len(),
-                "a commit in the group failed; writing them one by one"
-            ),
+            Ok(None) => tracing::debug!(commits = group.len(), "a commit in the group failed; writing them one by one"),
             Err(e) => return everyone(e),
         }
         let outcome = match self.connect().await {
@@ -293,17 +267,13 @@ impl Writer {
                     answers.push(Ok(ledger));
                 }
                 Some(failure) => {
-                    t.batch_execute("ROLLBACK TO one; RELEASE one")
-                        .await
-                        .map_err(backend)?;
+                    t.batch_execute("ROLLBACK TO one; RELEASE one").await.map_err(backend)?;
                     answers.push(Err(explain(&t, &st, &placed, failure).await?));
                 }
             }
         }
         if ledger != start {
-            t.execute(&st.set_ledger, &[&ledger.seq, &ledger.hash.to_vec()])
-                .await
-                .map_err(backend)?;
+            t.execute(&st.set_ledger, &[&ledger.seq, &ledger.hash.to_vec()]).await.map_err(backend)?;
         }
         t.commit().await.map_err(backend)?;
         Ok(answers)
@@ -311,12 +281,7 @@ impl Writer {
 }
 
 /// Why a commit was not written, as its caller should hear it.
-async fn explain(
-    t: &Transaction<'_>,
-    st: &Statements,
-    rows: &[ChangeRow<'_>],
-    failure: Failure,
-) -> Result<StoreError> {
+async fn explain(t: &Transaction<'_>, st: &Statements, rows: &[ChangeRow<'_>], failure: Failure) -> Result<StoreError> {
     let (n, e) = match failure {
         Failure::Database(n, e) => (n, e),
         Failure::CaseRow(n) => {
@@ -334,11 +299,7 @@ async fn explain(
                 Some(row) => {
                     let found: i64 = row.try_get(0).map_err(backend)?;
                     let expected = r.event.seq - 1;
-                    StoreError::Conflict {
-                        case_id: id,
-                        expected,
-                        found: u32::try_from(found).unwrap_or(u32::MAX),
-                    }
+                    StoreError::Conflict { case_id: id, expected, found: u32::try_from(found).unwrap_or(u32::MAX) }
                 }
                 None => StoreError::Refused(Refusal::new(
                     "case_not_found",

@@ -24,11 +24,7 @@ async fn tampering_is_named() {
         let sql: conformance::RawSql = Arc::new(move |stmt: String| {
             let url = url.clone();
             Box::pin(async move {
-                client(&url)
-                    .await
-                    .batch_execute(&stmt)
-                    .await
-                    .unwrap_or_else(|e| panic!("{stmt}: {e:?}"));
+                client(&url).await.batch_execute(&stmt).await.unwrap_or_else(|e| panic!("{stmt}: {e:?}"));
             })
         });
         conformance::tampering_is_named(Arc::new(store), sql).await;

@@ -39,10 +39,7 @@ fn new_case(id: i64, reporter: &str) -> Change {
         request_type: RequestType::Complaint,
         urgency: None,
         grid: code("110101001001001"),
-        location: Point {
-            lon: 116.4005,
-            lat: 39.9005,
-        },
+        location: Point { lon: 116.4005, lat: 39.9005 },
         address: "地址".into(),
         description: "问题".into(),
         channel: Channel::Portal,
@@ -57,10 +54,7 @@ fn file(case: &Case) -> Change {
     let cmd = Command {
         actor: Actor::staff("op", Role::IntakeOperator, &code("110101"), None),
         at: case.reported_at.plus_ms(MINUTE_MS),
-        action: Action::File {
-            subclass: None,
-            urgency: None,
-        },
+        action: Action::File { subclass: None, urgency: None },
         note: String::new(),
         attachments: vec![],
     };
@@ -76,10 +70,7 @@ async fn open(store: &dyn Store, reporter: &str) -> Case {
 }
 
 async fn verifies(store: &dyn Store) {
-    let report = audit::verify(store, &|_| {})
-        .await
-        .expect("verify runs")
-        .expect("the store verifies");
+    let report = audit::verify(store, &|_| {}).await.expect("verify runs").expect("the store verifies");
     assert_eq!(report.events as i64, store.ledger_head().await.unwrap().seq);
 }
 
@@ -91,10 +82,7 @@ async fn two_nodes_chain_one_ledger() {
             Arc::new(PostgresStore::connect(&url).await.unwrap()),
             Arc::new(PostgresStore::connect(&url).await.unwrap()),
         ];
-        nodes[0]
-            .save_reference(&conformance::reference())
-            .await
-            .unwrap();
+        nodes[0].save_reference(&conformance::reference()).await.unwrap();
         let tasks: Vec<_> = (0..200)
             .map(|i| {
                 let node = nodes[i % 2].clone();
@@ -165,11 +153,9 @@ async fn a_failing_commit_fails_alone() {
         for t in tasks {
             match t.await.unwrap() {
                 Ok(_) => ok += 1,
-                Err(StoreError::Conflict {
-                    case_id,
-                    expected: 1,
-                    found: 2,
-                }) if case_id == cases[10].id => conflicts += 1,
+                Err(StoreError::Conflict { case_id, expected: 1, found: 2 }) if case_id == cases[10].id => {
+                    conflicts += 1
+                }
                 Err(StoreError::Refused(r)) if r.code == "case_exists" => exists += 1,
                 Err(StoreError::Refused(r)) if r.code == "case_not_found" => not_found += 1,
                 Err(e) => panic!("unexpected {e:?}"),
@@ -195,11 +181,7 @@ async fn nodes_starting_together_migrate_once() {
         for s in starts {
             s.await.unwrap().expect("connect while others migrate");
         }
-        let applied = client(&url)
-            .await
-            .query_one("SELECT count(*) FROM schema_migrations", &[])
-            .await
-            .unwrap();
+        let applied = client(&url).await.query_one("SELECT count(*) FROM schema_migrations", &[]).await.unwrap();
         assert_eq!(applied.get::<_, i64>(0), 1);
     })
     .await;
@@ -209,10 +191,14 @@ async fn nodes_starting_together_migrate_once() {
 /// en_US.UTF-8 or zh_CN.UTF-8): codes must still compare bytewise.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn linguistic_collation() {
-    in_fresh_database("icu", "TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'", |url| async move {
-        let store = PostgresStore::connect(&url).await.expect("connect");
-        conformance::run(Arc::new(store)).await;
-    })
+    in_fresh_database(
+        "icu",
+        "TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'",
+        |url| async move {
+            let store = PostgresStore::connect(&url).await.expect("connect");
+            conformance::run(Arc::new(store)).await;
+        },
+    )
     .await;
 }
 
@@ -254,10 +240,7 @@ async fn throughput() {
         }
         let n = callers * rounds * 2;
         let secs = started.elapsed().as_secs_f64();
-        println!(
-            "{n} commits from {callers} callers in {secs:.2} s: {:.0} commits/s",
-            f64::from(n) / secs
-        );
+        println!("{n} commits from {callers} callers in {secs:.2} s: {:.0} commits/s", f64::from(n) / secs);
         verifies(store.as_ref()).await;
     })
     .await;

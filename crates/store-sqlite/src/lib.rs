@@ -60,12 +60,8 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
 impl SqliteStore {
     /// Opens (creating if needed) `yiwang.db` in `dir` and brings its schema up to date.
     pub fn open(dir: &Path, durability: Durability) -> Result<SqliteStore> {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            backend(format!(
-                "cannot create data directory {}: {e}",
-                dir.display()
-            ))
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| backend(format!("cannot create data directory {}: {e}", dir.display())))?;
         let path = dir.join("yiwang.db");
         let mut conn = Connection::open(&path).map_err(backend)?;
         let sync = match durability {
@@ -82,13 +78,10 @@ impl SqliteStore {
 
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
-            let r = Connection::open_with_flags(
-                &path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .map_err(backend)?;
-            r.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA cache_size = -32768;")
-                .map_err(backend)?;
+            let r =
+                Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                    .map_err(backend)?;
+            r.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA cache_size = -32768;").map_err(backend)?;
             readers.push(r);
         }
         let (tx, rx) = mpsc::channel();
@@ -96,11 +89,7 @@ impl SqliteStore {
             .name("sqlite-writer".into())
             .spawn(move || Writer { conn, ledger }.run(rx))
             .map_err(backend)?;
-        Ok(SqliteStore {
-            path,
-            writer: tx,
-            readers: Arc::new(Mutex::new(readers)),
-        })
+        Ok(SqliteStore { path, writer: tx, readers: Arc::new(Mutex::new(readers)) })
     }
 
     pub fn path(&self) -> &Path {
@@ -108,10 +97,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` on a read-only connection, off the async runtime.
-    async fn read<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
-    ) -> Result<T> {
+    async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> Result<T> {
         let pool = self.readers.clone();
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
@@ -119,8 +105,7 @@ impl SqliteStore {
             let conn = match conn {
                 Some(c) => c,
                 // More readers than the pool holds: open one more, and keep it afterwards.
-                None => Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-                    .map_err(backend)?,
+                None => Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(backend)?,
             };
             let out = f(&conn);
             pool.lock().expect("reader pool").push(conn);
@@ -138,41 +123,31 @@ impl SqliteStore {
         let (tx, rx) = oneshot::channel();
         let work: Work = Box::new(move |conn| {
             let out = (|| {
-                let t = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(backend)?;
+                let t = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
                 let v = f(&t)?;
                 t.commit().map_err(backend)?;
                 Ok(v)
             })();
             let _ = tx.send(out);
         });
-        self.writer
-            .send(Job::Run(work))
-            .map_err(|_| backend("the writer thread has stopped"))?;
-        rx.await
-            .map_err(|_| backend("the writer thread has stopped"))?
+        self.writer.send(Job::Run(work)).map_err(|_| backend("the writer thread has stopped"))?;
+        rx.await.map_err(|_| backend("the writer thread has stopped"))?
     }
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
-    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
-        .map_err(backend)?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+    )
+    .map_err(backend)?;
     for (version, sql) in MIGRATIONS {
-        let t = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(backend)?;
+        let t = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
         let done: Option<i64> = t
-            .query_row(
-                "SELECT version FROM schema_migrations WHERE version = ?1",
-                [version],
-                |r| r.get(0),
-            )
+            .query_row("SELECT version FROM schema_migrations WHERE version = ?1", [version], |r| r.get(0))
             .optional()
             .map_err(backend)?;
         if done.is_none() {
-            t.execute_batch(sql)
-                .map_err(|e| backend(format!("migration {version}: {e}")))?;
+            t.execute_batch(sql).map_err(|e| backend(format!("migration {version}: {e}")))?;
             t.execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
                 params![version, Timestamp::now().0],
@@ -221,10 +196,7 @@ impl Writer {
         }
         let before = self.ledger;
         let outcome = (|| -> Result<Vec<Result<LedgerHead>>> {
-            let t = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
+            let t = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
             let mut answers = Vec::with_capacity(group.len());
             for (changes, _) in &group {
                 let mark = self.ledger;
@@ -235,8 +207,7 @@ impl Writer {
                         answers.push(Ok(self.ledger));
                     }
                     Err(e) => {
-                        t.execute_batch("ROLLBACK TO one; RELEASE one")
-                            .map_err(backend)?;
+                        t.execute_batch("ROLLBACK TO one; RELEASE one").map_err(backend)?;
                         self.ledger = mark;
                         answers.push(Err(e));
                     }
@@ -276,8 +247,7 @@ impl Store for SqliteStore {
 
     async fn save_reference(&self, reference: &Reference) -> Result<()> {
         let reference = reference.clone();
-        self.write(move |t| rows::save_reference(t, &reference))
-            .await
+        self.write(move |t| rows::save_reference(t, &reference)).await
     }
 
     async fn load_reference(&self) -> Result<Reference> {
@@ -286,11 +256,9 @@ impl Store for SqliteStore {
 
     async fn allocate_case_ids(&self, n: u32) -> Result<i64> {
         self.write(move |t| {
-            t.query_row(
-                "UPDATE counters SET next = next + ?1 WHERE name = 'case' RETURNING next - ?1",
-                [n],
-                |r| r.get(0),
-            )
+            t.query_row("UPDATE counters SET next = next + ?1 WHERE name = 'case' RETURNING next - ?1", [n], |r| {
+                r.get(0)
+            })
             .map_err(backend)
         })
         .await
@@ -298,11 +266,8 @@ impl Store for SqliteStore {
 
     async fn commit(&self, changes: Vec<Change>) -> Result<LedgerHead> {
         let (tx, rx) = oneshot::channel();
-        self.writer
-            .send(Job::Commit(changes, tx))
-            .map_err(|_| backend("the writer thread has stopped"))?;
-        rx.await
-            .map_err(|_| backend("the writer thread has stopped"))?
+        self.writer.send(Job::Commit(changes, tx)).map_err(|_| backend("the writer thread has stopped"))?;
+        rx.await.map_err(|_| backend("the writer thread has stopped"))?
     }
 
     async fn case(&self, id: i64) -> Result<Option<Case>> {
@@ -310,8 +275,7 @@ impl Store for SqliteStore {
     }
 
     async fn events(&self, case_id: i64) -> Result<Vec<Event>> {
-        self.read(move |c| rows::events(c, "WHERE case_id = ?1 ORDER BY seq", params![case_id]))
-            .await
+        self.read(move |c| rows::events(c, "WHERE case_id = ?1 ORDER BY seq", params![case_id])).await
     }
 
     async fn find_cases(&self, filter: &CaseFilter) -> Result<Vec<Case>> {
@@ -319,28 +283,16 @@ impl Store for SqliteStore {
         self.read(move |c| rows::find_cases(c, &filter)).await
     }
 
-    async fn open_cases_near(
-        &self,
-        subclass: SubclassId,
-        sw: Point,
-        ne: Point,
-        since: Timestamp,
-    ) -> Result<Vec<Case>> {
-        self.read(move |c| rows::open_cases_near(c, subclass, sw, ne, since))
-            .await
+    async fn open_cases_near(&self, subclass: SubclassId, sw: Point, ne: Point, since: Timestamp) -> Result<Vec<Case>> {
+        self.read(move |c| rows::open_cases_near(c, subclass, sw, ne, since)).await
     }
 
     async fn count_cases(&self) -> Result<i64> {
-        self.read(|c| {
-            c.query_row("SELECT count(*) FROM cases", [], |r| r.get(0))
-                .map_err(backend)
-        })
-        .await
+        self.read(|c| c.query_row("SELECT count(*) FROM cases", [], |r| r.get(0)).map_err(backend)).await
     }
 
     async fn case_heads(&self, after_id: i64, limit: u32) -> Result<Vec<CaseHead>> {
-        self.read(move |c| rows::case_heads(c, after_id, limit))
-            .await
+        self.read(move |c| rows::case_heads(c, after_id, limit)).await
     }
 
     async fn events_page(&self, after: (i64, u32), limit: u32) -> Result<Vec<Event>> {
@@ -355,8 +307,7 @@ impl Store for SqliteStore {
     }
 
     async fn ledger_page(&self, after_seq: i64, limit: u32) -> Result<Vec<LedgerEntry>> {
-        self.read(move |c| rows::ledger_page(c, after_seq, limit))
-            .await
+        self.read(move |c| rows::ledger_page(c, after_seq, limit)).await
     }
 
     async fn ledger_head(&self) -> Result<LedgerHead> {

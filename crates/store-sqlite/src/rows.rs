@@ -1,8 +1,6 @@
 //! SQL and row mapping for SQLite.
 
-use rusqlite::{
-    Connection, OptionalExtension, Params, Row, Transaction, params, params_from_iter, types::Value,
-};
+use rusqlite::{Connection, OptionalExtension, Params, Row, Transaction, params, params_from_iter, types::Value};
 use yiwang_domain::Refusal;
 use yiwang_domain::audit::{self, CaseHead, Hash, LedgerEntry};
 use yiwang_domain::case::{Case, Event, Role, State};
@@ -31,10 +29,7 @@ fn hash(bytes: Vec<u8>) -> Hash {
 
 pub fn ledger_head(c: &Connection) -> Result<LedgerHead> {
     c.query_row("SELECT seq, hash FROM ledger_head WHERE id = 1", [], |r| {
-        Ok(LedgerHead {
-            seq: r.get(0)?,
-            hash: hash(r.get(1)?),
-        })
+        Ok(LedgerHead { seq: r.get(0)?, hash: hash(r.get(1)?) })
     })
     .map_err(backend)
 }
@@ -43,10 +38,7 @@ pub fn ledger_head(c: &Connection) -> Result<LedgerHead> {
 pub fn apply(t: &Transaction, changes: &[Change], ledger: &mut LedgerHead) -> Result<()> {
     for Change { case, event } in changes {
         if event.case_id != case.id || event.seq != case.seq || event.hash != case.head {
-            return Err(backend(format!(
-                "change of case {} is inconsistent with its event",
-                case.id
-            )));
+            return Err(backend(format!("change of case {} is inconsistent with its event", case.id)));
         }
         let expected = event.seq - 1;
         if expected == 0 {
@@ -72,24 +64,15 @@ pub fn apply(t: &Transaction, changes: &[Change], ledger: &mut LedgerHead) -> Re
                 .map_err(backend)?;
             let p = case_params(case);
             let n = upd
-                .execute(params![
-                    p.0, p.1, p.2, p.3, p.4, p.5, p.6, p.7, p.8, p.9, p.10, p.11, p.12, p.13,
-                    expected
-                ])
+                .execute(params![p.0, p.1, p.2, p.3, p.4, p.5, p.6, p.7, p.8, p.9, p.10, p.11, p.12, p.13, expected])
                 .map_err(backend)?;
             if n == 0 {
                 let found: Option<u32> = t
-                    .query_row("SELECT seq FROM cases WHERE id = ?1", [case.id], |r| {
-                        r.get(0)
-                    })
+                    .query_row("SELECT seq FROM cases WHERE id = ?1", [case.id], |r| r.get(0))
                     .optional()
                     .map_err(backend)?;
                 return Err(match found {
-                    Some(found) => StoreError::Conflict {
-                        case_id: case.id,
-                        expected,
-                        found,
-                    },
+                    Some(found) => StoreError::Conflict { case_id: case.id, expected, found },
                     None => StoreError::Refused(Refusal::new(
                         "case_not_found",
                         format!("案卷 {} 不存在", case.id),
@@ -99,17 +82,12 @@ pub fn apply(t: &Transaction, changes: &[Change], ledger: &mut LedgerHead) -> Re
             }
         }
         let mut fol = t
-            .prepare_cached(
-                "INSERT OR IGNORE INTO case_followers (resident, case_id) VALUES (?1, ?2)",
-            )
+            .prepare_cached("INSERT OR IGNORE INTO case_followers (resident, case_id) VALUES (?1, ?2)")
             .map_err(backend)?;
         for f in &case.followers {
             fol.execute(params![f, case.id]).map_err(backend)?;
         }
-        let next = LedgerHead {
-            seq: ledger.seq + 1,
-            hash: audit::ledger_next(&ledger.hash, &event.hash),
-        };
+        let next = LedgerHead { seq: ledger.seq + 1, hash: audit::ledger_next(&ledger.hash, &event.hash) };
         let mut ev = t
             .prepare_cached(
                 "INSERT INTO events (case_id, seq, ledger_seq, at, actor, role, step, from_state, to_state, note, attachments, detail, prev, hash, ledger_hash) \
@@ -142,22 +120,8 @@ pub fn apply(t: &Transaction, changes: &[Change], ledger: &mut LedgerHead) -> Re
 #[allow(clippy::type_complexity)]
 fn case_params(
     c: &Case,
-) -> (
-    i64,
-    &'static str,
-    u32,
-    &[u8],
-    String,
-    &str,
-    f64,
-    f64,
-    Option<&str>,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    bool,
-    String,
-) {
+) -> (i64, &'static str, u32, &[u8], String, &str, f64, f64, Option<&str>, i64, Option<i64>, Option<i64>, bool, String)
+{
     (
         c.id,
         c.state.as_str(),
@@ -177,10 +141,8 @@ fn case_params(
 }
 
 pub fn case(c: &Connection, id: i64) -> Result<Option<Case>> {
-    let data: Option<String> = c
-        .query_row("SELECT data FROM cases WHERE id = ?1", [id], |r| r.get(0))
-        .optional()
-        .map_err(backend)?;
+    let data: Option<String> =
+        c.query_row("SELECT data FROM cases WHERE id = ?1", [id], |r| r.get(0)).optional().map_err(backend)?;
     data.map(|d| from_json(&d)).transpose()
 }
 
@@ -234,11 +196,7 @@ pub fn find_cases(c: &Connection, f: &CaseFilter) -> Result<Vec<Case>> {
         arg(&mut sql, " AND grid < ?", Value::Text(format!("{a}:")));
     }
     if !f.states.is_empty() {
-        let list: Vec<String> = f
-            .states
-            .iter()
-            .map(|s| format!("'{}'", s.as_str()))
-            .collect();
+        let list: Vec<String> = f.states.iter().map(|s| format!("'{}'", s.as_str())).collect();
         sql.push_str(&format!(" AND state IN ({})", list.join(",")));
     }
     if let Some(s) = f.subclass {
@@ -248,11 +206,7 @@ pub fn find_cases(c: &Connection, f: &CaseFilter) -> Result<Vec<Case>> {
         arg(&mut sql, " AND lead_unit = ?", Value::Text(u.clone()));
     }
     if let Some(r) = &f.follower {
-        arg(
-            &mut sql,
-            " AND id IN (SELECT case_id FROM case_followers WHERE resident = ?)",
-            Value::Text(r.clone()),
-        );
+        arg(&mut sql, " AND id IN (SELECT case_id FROM case_followers WHERE resident = ?)", Value::Text(r.clone()));
     }
     if let Some(o) = f.overdue {
         arg(&mut sql, " AND overdue = ?", Value::Integer(o as i64));
@@ -266,15 +220,9 @@ pub fn find_cases(c: &Connection, f: &CaseFilter) -> Result<Vec<Case>> {
     if let Some(id) = f.before_id {
         arg(&mut sql, " AND id < ?", Value::Integer(id));
     }
-    arg(
-        &mut sql,
-        " ORDER BY id DESC LIMIT ?",
-        Value::Integer(f.limit.clamp(1, 10_000) as i64),
-    );
+    arg(&mut sql, " ORDER BY id DESC LIMIT ?", Value::Integer(f.limit.clamp(1, 10_000) as i64));
     let mut stmt = c.prepare_cached(&sql).map_err(backend)?;
-    let rows = stmt
-        .query_map(params_from_iter(args), |r| r.get::<_, String>(0))
-        .map_err(backend)?;
+    let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(0)).map_err(backend)?;
     rows.map(|r| from_json(&r.map_err(backend)?)).collect()
 }
 
@@ -292,17 +240,7 @@ pub fn open_cases_near(
         )
         .map_err(backend)?;
     let rows = stmt
-        .query_map(
-            params![
-                subclass.to_string(),
-                since.0,
-                sw.lon,
-                ne.lon,
-                sw.lat,
-                ne.lat
-            ],
-            |r| r.get::<_, String>(0),
-        )
+        .query_map(params![subclass.to_string(), since.0, sw.lon, ne.lon, sw.lat, ne.lat], |r| r.get::<_, String>(0))
         .map_err(backend)?;
     rows.map(|r| from_json(&r.map_err(backend)?)).collect()
 }
@@ -311,9 +249,7 @@ pub fn open_cases_near(
 /// as a head that cannot match any chain.
 pub fn case_heads(c: &Connection, after_id: i64, limit: u32) -> Result<Vec<CaseHead>> {
     let mut stmt = c
-        .prepare_cached(
-            "SELECT id, seq, state, head, data FROM cases WHERE id > ?1 ORDER BY id LIMIT ?2",
-        )
+        .prepare_cached("SELECT id, seq, state, head, data FROM cases WHERE id > ?1 ORDER BY id LIMIT ?2")
         .map_err(backend)?;
     let rows = stmt
         .query_map(params![after_id, limit], |r| {
@@ -336,15 +272,9 @@ pub fn case_heads(c: &Connection, after_id: i64, limit: u32) -> Result<Vec<CaseH
 /// Builds a case head from the row, checking it against the case's JSON.
 pub fn head_of(id: i64, seq: u32, state: &str, head: Hash, data: &str) -> Result<CaseHead> {
     let case: Case = from_json(data)?;
-    let state =
-        State::parse(state).ok_or_else(|| backend(format!("stored state “{state}” is unknown")))?;
+    let state = State::parse(state).ok_or_else(|| backend(format!("stored state “{state}” is unknown")))?;
     let agrees = case.id == id && case.seq == seq && case.state == state && case.head == head;
-    Ok(CaseHead {
-        id,
-        seq,
-        state,
-        head: if agrees { head } else { [0xff; 32] },
-    })
+    Ok(CaseHead { id, seq, state, head: if agrees { head } else { [0xff; 32] } })
 }
 
 pub fn ledger_page(c: &Connection, after_seq: i64, limit: u32) -> Result<Vec<LedgerEntry>> {
@@ -366,60 +296,32 @@ pub fn ledger_page(c: &Connection, after_seq: i64, limit: u32) -> Result<Vec<Led
 }
 
 pub fn save_reference(t: &Transaction, r: &Reference) -> Result<()> {
-    t.execute_batch("DELETE FROM duties; DELETE FROM staff; DELETE FROM units; DELETE FROM grids; DELETE FROM areas;").map_err(backend)?;
-    let mut st = t
-        .prepare("INSERT INTO areas (code, name) VALUES (?1, ?2)")
+    t.execute_batch("DELETE FROM duties; DELETE FROM staff; DELETE FROM units; DELETE FROM grids; DELETE FROM areas;")
         .map_err(backend)?;
+    let mut st = t.prepare("INSERT INTO areas (code, name) VALUES (?1, ?2)").map_err(backend)?;
     for a in &r.areas {
-        st.execute(params![a.code.as_str(), a.name])
-            .map_err(backend)?;
+        st.execute(params![a.code.as_str(), a.name]).map_err(backend)?;
     }
     let mut st = t
-        .prepare(
-            "INSERT INTO grids (code, name, kind, polygon, members) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
+        .prepare("INSERT INTO grids (code, name, kind, polygon, members) VALUES (?1, ?2, ?3, ?4, ?5)")
         .map_err(backend)?;
     for g in &r.grids {
-        st.execute(params![
-            g.code.as_str(),
-            g.name,
-            json(&g.kind),
-            json(&g.polygon),
-            json(&g.members)
-        ])
-        .map_err(backend)?;
-    }
-    let mut st = t
-        .prepare("INSERT INTO units (id, name, kind, area) VALUES (?1, ?2, ?3, ?4)")
-        .map_err(backend)?;
-    for u in &r.units {
-        st.execute(params![u.id, u.name, u.kind, u.area.as_str()])
+        st.execute(params![g.code.as_str(), g.name, json(&g.kind), json(&g.polygon), json(&g.members)])
             .map_err(backend)?;
     }
-    let mut st = t
-        .prepare("INSERT INTO duties (subclass, area, lead, assisting) VALUES (?1, ?2, ?3, ?4)")
-        .map_err(backend)?;
-    for d in &r.duties {
-        st.execute(params![
-            d.subclass.to_string(),
-            d.area.as_str(),
-            d.lead,
-            json(&d.assisting)
-        ])
-        .map_err(backend)?;
+    let mut st = t.prepare("INSERT INTO units (id, name, kind, area) VALUES (?1, ?2, ?3, ?4)").map_err(backend)?;
+    for u in &r.units {
+        st.execute(params![u.id, u.name, u.kind, u.area.as_str()]).map_err(backend)?;
     }
-    let mut st = t
-        .prepare("INSERT INTO staff (id, name, role, scope, unit) VALUES (?1, ?2, ?3, ?4, ?5)")
-        .map_err(backend)?;
+    let mut st =
+        t.prepare("INSERT INTO duties (subclass, area, lead, assisting) VALUES (?1, ?2, ?3, ?4)").map_err(backend)?;
+    for d in &r.duties {
+        st.execute(params![d.subclass.to_string(), d.area.as_str(), d.lead, json(&d.assisting)]).map_err(backend)?;
+    }
+    let mut st =
+        t.prepare("INSERT INTO staff (id, name, role, scope, unit) VALUES (?1, ?2, ?3, ?4, ?5)").map_err(backend)?;
     for s in &r.staff {
-        st.execute(params![
-            s.id,
-            s.name,
-            s.role.as_str(),
-            s.scope.as_str(),
-            s.unit
-        ])
-        .map_err(backend)?;
+        st.execute(params![s.id, s.name, s.role.as_str(), s.scope.as_str(), s.unit]).map_err(backend)?;
     }
     Ok(())
 }
@@ -430,30 +332,14 @@ fn code(s: String) -> Result<AreaCode> {
 
 pub fn load_reference(c: &Connection) -> Result<Reference> {
     let mut r = Reference::default();
-    let mut st = c
-        .prepare("SELECT code, name FROM areas ORDER BY code")
-        .map_err(backend)?;
-    for row in st
-        .query_map([], |x| Ok((x.get(0)?, x.get(1)?)))
-        .map_err(backend)?
-    {
+    let mut st = c.prepare("SELECT code, name FROM areas ORDER BY code").map_err(backend)?;
+    for row in st.query_map([], |x| Ok((x.get(0)?, x.get(1)?))).map_err(backend)? {
         let (c, name): (String, String) = row.map_err(backend)?;
-        r.areas.push(Area {
-            code: code(c)?,
-            name,
-        });
+        r.areas.push(Area { code: code(c)?, name });
     }
-    let mut st = c
-        .prepare("SELECT code, name, kind, polygon, members FROM grids ORDER BY code")
-        .map_err(backend)?;
-    for row in st
-        .query_map([], |x| {
-            Ok((x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?, x.get(4)?))
-        })
-        .map_err(backend)?
-    {
-        let (c, name, kind, polygon, members): (String, String, String, String, String) =
-            row.map_err(backend)?;
+    let mut st = c.prepare("SELECT code, name, kind, polygon, members FROM grids ORDER BY code").map_err(backend)?;
+    for row in st.query_map([], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?, x.get(4)?))).map_err(backend)? {
+        let (c, name, kind, polygon, members): (String, String, String, String, String) = row.map_err(backend)?;
         r.grids.push(Grid {
             code: code(c)?,
             name,
@@ -462,59 +348,24 @@ pub fn load_reference(c: &Connection) -> Result<Reference> {
             members: from_json(&members)?,
         });
     }
-    let mut st = c
-        .prepare("SELECT id, name, kind, area FROM units ORDER BY id")
-        .map_err(backend)?;
-    for row in st
-        .query_map([], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?)))
-        .map_err(backend)?
-    {
+    let mut st = c.prepare("SELECT id, name, kind, area FROM units ORDER BY id").map_err(backend)?;
+    for row in st.query_map([], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?))).map_err(backend)? {
         let (id, name, kind, area): (String, String, String, String) = row.map_err(backend)?;
-        r.units.push(Unit {
-            id,
-            name,
-            kind,
-            area: code(area)?,
-        });
+        r.units.push(Unit { id, name, kind, area: code(area)? });
     }
-    let mut st = c
-        .prepare("SELECT subclass, area, lead, assisting FROM duties ORDER BY subclass, area")
-        .map_err(backend)?;
-    for row in st
-        .query_map([], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?)))
-        .map_err(backend)?
-    {
-        let (subclass, area, lead, assisting): (String, String, String, String) =
-            row.map_err(backend)?;
-        let subclass = SubclassId::parse("subclass", &subclass)
-            .map_err(|e| backend(format!("stored subclass: {e}")))?;
-        r.duties.push(Duty {
-            subclass,
-            area: code(area)?,
-            lead,
-            assisting: from_json(&assisting)?,
-        });
+    let mut st =
+        c.prepare("SELECT subclass, area, lead, assisting FROM duties ORDER BY subclass, area").map_err(backend)?;
+    for row in st.query_map([], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?))).map_err(backend)? {
+        let (subclass, area, lead, assisting): (String, String, String, String) = row.map_err(backend)?;
+        let subclass =
+            SubclassId::parse("subclass", &subclass).map_err(|e| backend(format!("stored subclass: {e}")))?;
+        r.duties.push(Duty { subclass, area: code(area)?, lead, assisting: from_json(&assisting)? });
     }
-    let mut st = c
-        .prepare("SELECT id, name, role, scope, unit FROM staff ORDER BY id")
-        .map_err(backend)?;
-    for row in st
-        .query_map([], |x| {
-            Ok((x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?, x.get(4)?))
-        })
-        .map_err(backend)?
-    {
-        let (id, name, role, scope, unit): (String, String, String, String, Option<String>) =
-            row.map_err(backend)?;
-        let role = Role::parse(&role)
-            .ok_or_else(|| backend(format!("stored role “{role}” is unknown")))?;
-        r.staff.push(Staff {
-            id,
-            name,
-            role,
-            scope: code(scope)?,
-            unit,
-        });
+    let mut st = c.prepare("SELECT id, name, role, scope, unit FROM staff ORDER BY id").map_err(backend)?;
+    for row in st.query_map([], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?, x.get(4)?))).map_err(backend)? {
+        let (id, name, role, scope, unit): (String, String, String, String, Option<String>) = row.map_err(backend)?;
+        let role = Role::parse(&role).ok_or_else(|| backend(format!("stored role “{role}” is unknown")))?;
+        r.staff.push(Staff { id, name, role, scope: code(scope)?, unit });
     }
     Ok(r)
 }
@@ -527,13 +378,7 @@ pub fn schema(c: &Connection) -> Result<Vec<String>> {
         )
         .map_err(backend)?;
     let rows = st
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
         .map_err(backend)?;
     let mut out = Vec::new();
     for row in rows {

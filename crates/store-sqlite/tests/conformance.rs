@@ -21,8 +21,7 @@ async fn tampering_is_named() {
         let path = path.clone();
         Box::pin(async move {
             let c = rusqlite::Connection::open(path).unwrap();
-            c.execute_batch(&stmt)
-                .unwrap_or_else(|e| panic!("{stmt}: {e}"));
+            c.execute_batch(&stmt).unwrap_or_else(|e| panic!("{stmt}: {e}"));
         })
     });
     conformance::tampering_is_named(Arc::new(store), sql).await;

@@ -27,11 +27,8 @@ const CHILD_DIR: &str = "YIWANG_CRASH_CHILD_DIR";
 async fn crash_child_writer() {
     let dir = std::env::var(CHILD_DIR).expect("started by acknowledged_writes_survive_kill_9");
     let store = Arc::new(SqliteStore::open(dir.as_ref(), Durability::Full).unwrap());
-    let rules = Arc::new(Rules {
-        taxonomy: Taxonomy::china_default(),
-        calendar: Calendar::china_default(),
-        warn_share: 0.8,
-    });
+    let rules =
+        Arc::new(Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 });
     for _ in 0..32 {
         let (store, rules) = (store.clone(), rules.clone());
         tokio::spawn(async move {
@@ -42,22 +39,14 @@ async fn crash_child_writer() {
                     request_type: RequestType::Complaint,
                     urgency: None,
                     grid: AreaCode::parse("g", "110101001001001").unwrap(),
-                    location: Point {
-                        lon: 116.4,
-                        lat: 39.9,
-                    },
+                    location: Point { lon: 116.4, lat: 39.9 },
                     address: String::new(),
                     description: format!("crash test {id}"),
                     channel: Channel::Portal,
                     photos: vec![],
                 };
-                let (c, e) =
-                    case::open(id, report, &Actor::resident("r"), Timestamp::now(), &rules)
-                        .unwrap();
-                store
-                    .commit(vec![Change { case: c, event: e }])
-                    .await
-                    .unwrap();
+                let (c, e) = case::open(id, report, &Actor::resident("r"), Timestamp::now(), &rules).unwrap();
+                store.commit(vec![Change { case: c, event: e }]).await.unwrap();
                 println!("ack {id}");
             }
         });
@@ -70,14 +59,7 @@ async fn crash_child_writer() {
 async fn acknowledged_writes_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "crash_child_writer",
-            "--ignored",
-            "--nocapture",
-            "--test-threads",
-            "1",
-        ])
+        .args(["--exact", "crash_child_writer", "--ignored", "--nocapture", "--test-threads", "1"])
         .env(CHILD_DIR, dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -99,16 +81,9 @@ async fn acknowledged_writes_survive_kill_9() {
 
     let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
     for id in &acked {
-        let c = store
-            .case(*id)
-            .await
-            .unwrap()
-            .unwrap_or_else(|| panic!("acknowledged case {id} was lost"));
+        let c = store.case(*id).await.unwrap().unwrap_or_else(|| panic!("acknowledged case {id} was lost"));
         assert_eq!(c.description, format!("crash test {id}"));
     }
-    let report = audit::verify(&store, &|_| {})
-        .await
-        .unwrap()
-        .expect("the chain survives the crash");
+    let report = audit::verify(&store, &|_| {}).await.unwrap().expect("the chain survives the crash");
     assert!(report.cases >= acked.len() as u64);
 }

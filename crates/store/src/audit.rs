@@ -22,24 +22,13 @@ pub struct AuditReport {
 
 /// Verifies the whole store. `Ok(Err(tamper))` names the first fault; `Err` is a database failure.
 /// `progress` is called with the number of events checked so far.
-pub async fn verify(
-    store: &dyn Store,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Result<Result<AuditReport, Tamper>> {
+pub async fn verify(store: &dyn Store, progress: &(dyn Fn(u64) + Sync)) -> Result<Result<AuditReport, Tamper>> {
     let mut report = AuditReport::default();
     // Pass 1: case rows and events, both in case id order, walked side by side.
-    let mut heads = Pages::new(
-        store,
-        (0, 0),
-        |s, after| Box::pin(s.case_heads(after.0, PAGE)),
-        |h: &CaseHead| (h.id, 0),
-    );
-    let mut events = Pages::new(
-        store,
-        (0, 0),
-        |s, after| Box::pin(s.events_page(after, PAGE)),
-        |e: &Event| (e.case_id, e.seq),
-    );
+    let mut heads =
+        Pages::new(store, (0, 0), |s, after| Box::pin(s.case_heads(after.0, PAGE)), |h: &CaseHead| (h.id, 0));
+    let mut events =
+        Pages::new(store, (0, 0), |s, after| Box::pin(s.events_page(after, PAGE)), |e: &Event| (e.case_id, e.seq));
     loop {
         let head = heads.next().await?;
         // Every event of an earlier case was consumed with it: what is left below this id has no case.
@@ -97,10 +86,7 @@ fn orphan(e: &Event) -> Tamper {
     }
 }
 
-type Fetch<T> = for<'s> fn(
-    &'s dyn Store,
-    (i64, u32),
-) -> Pin<Box<dyn Future<Output = Result<Vec<T>>> + Send + 's>>;
+type Fetch<T> = for<'s> fn(&'s dyn Store, (i64, u32)) -> Pin<Box<dyn Future<Output = Result<Vec<T>>> + Send + 's>>;
 
 /// Rows fetched page by page, read one at a time.
 struct Pages<'s, T> {
@@ -113,20 +99,8 @@ struct Pages<'s, T> {
 }
 
 impl<'s, T> Pages<'s, T> {
-    fn new(
-        store: &'s dyn Store,
-        after: (i64, u32),
-        fetch: Fetch<T>,
-        key: fn(&T) -> (i64, u32),
-    ) -> Self {
-        Pages {
-            store,
-            buf: VecDeque::new(),
-            after,
-            done: false,
-            fetch,
-            key,
-        }
+    fn new(store: &'s dyn Store, after: (i64, u32), fetch: Fetch<T>, key: fn(&T) -> (i64, u32)) -> Self {
+        Pages { store, buf: VecDeque::new(), after, done: false, fetch, key }
     }
 
     async fn peek(&mut self) -> Result<Option<&T>> {

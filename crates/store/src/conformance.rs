@@ -10,9 +10,7 @@ use std::sync::Arc;
 
 use yiwang_domain::audit::TamperKind;
 use yiwang_domain::calendar::Calendar;
-use yiwang_domain::case::{
-    self, Action, Actor, Case, Channel, Command, Report, Role, Rules, Satisfaction, State,
-};
+use yiwang_domain::case::{self, Action, Actor, Case, Channel, Command, Report, Role, Rules, Satisfaction, State};
 use yiwang_domain::codes::AreaCode;
 use yiwang_domain::geo::{Point, Polygon};
 use yiwang_domain::jurisdiction::{Area, Grid, GridKind};
@@ -91,11 +89,7 @@ fn code(s: &str) -> AreaCode {
 }
 
 fn rules() -> Rules {
-    Rules {
-        taxonomy: Taxonomy::china_default(),
-        calendar: Calendar::china_default(),
-        warn_share: 0.8,
-    }
+    Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 }
 }
 
 /// Tuesday 2026-11-17 10:00 CST.
@@ -113,10 +107,7 @@ pub fn reference() -> Reference {
         ("110101002001", "隆福寺社区"),
     ]
     .iter()
-    .map(|(c, n)| Area {
-        code: code(c),
-        name: (*n).into(),
-    })
+    .map(|(c, n)| Area { code: code(c), name: (*n).into() })
     .collect();
     let grid = |c: &str, x: f64| Grid {
         code: code(c),
@@ -156,13 +147,7 @@ pub fn reference() -> Reference {
         scope: code("110101"),
         unit: None,
     }];
-    Reference {
-        areas,
-        grids,
-        units,
-        duties,
-        staff,
-    }
+    Reference { areas, grids, units, duties, staff }
 }
 
 fn report(grid: &str, subclass: &str, lon: f64) -> Report {
@@ -184,30 +169,11 @@ fn staff(id: &str, role: Role, unit: Option<&str>) -> Actor {
 }
 
 /// Opens a case and commits it; returns it as stored.
-async fn open(
-    store: &dyn Store,
-    reporter: &str,
-    grid: &str,
-    subclass: &str,
-    lon: f64,
-    at: Timestamp,
-) -> Case {
+async fn open(store: &dyn Store, reporter: &str, grid: &str, subclass: &str, lon: f64, at: Timestamp) -> Case {
     let id = store.allocate_case_ids(1).await.expect("allocate id");
-    let (case, event) = case::open(
-        id,
-        report(grid, subclass, lon),
-        &Actor::resident(reporter),
-        at,
-        &rules(),
-    )
-    .expect("open");
-    store
-        .commit(vec![Change {
-            case: case.clone(),
-            event,
-        }])
-        .await
-        .expect("commit new case");
+    let (case, event) =
+        case::open(id, report(grid, subclass, lon), &Actor::resident(reporter), at, &rules()).expect("open");
+    store.commit(vec![Change { case: case.clone(), event }]).await.expect("commit new case");
     case
 }
 
@@ -220,69 +186,34 @@ async fn step(store: &dyn Store, case: &Case, actor: Actor, minutes: i64, action
         attachments: vec!["a.jpg".into()],
     };
     let (next, event) = case::decide(case, &cmd, &rules()).expect("decide");
-    store
-        .commit(vec![Change {
-            case: next.clone(),
-            event,
-        }])
-        .await
-        .expect("commit step");
+    store.commit(vec![Change { case: next.clone(), event }]).await.expect("commit step");
     next
 }
 
 /// Drives a case through the whole loop to a rating.
 async fn full_life(store: &dyn Store, reporter: &str, grid: &str, at: Timestamp) -> Case {
     let c = open(store, reporter, grid, "E0101", 116.4005, at).await;
-    let c = step(
-        store,
-        &c,
-        staff("op", Role::IntakeOperator, None),
-        1,
-        Action::File {
-            subclass: None,
-            urgency: None,
-        },
-    )
-    .await;
+    let c = step(store, &c, staff("op", Role::IntakeOperator, None), 1, Action::File { subclass: None, urgency: None })
+        .await;
     let c = step(
         store,
         &c,
         staff("disp", Role::Dispatcher, None),
         2,
-        Action::Dispatch {
-            lead: "cgzf".into(),
-            assisting: vec![],
-        },
+        Action::Dispatch { lead: "cgzf".into(), assisting: vec![] },
     )
     .await;
     let h = staff("h", Role::Handler, Some("cgzf"));
     let c = step(store, &c, h.clone(), 3, Action::Accept).await;
     let c = step(store, &c, h, 4, Action::ReportBack).await;
-    let c = step(
-        store,
-        &c,
-        staff("m", Role::GridMember, None),
-        5,
-        Action::Verify { passed: true },
-    )
-    .await;
-    let c = step(
-        store,
-        &c,
-        staff("chief", Role::ShiftChief, Some("centre")),
-        6,
-        Action::Close { fixed: true },
-    )
-    .await;
+    let c = step(store, &c, staff("m", Role::GridMember, None), 5, Action::Verify { passed: true }).await;
+    let c = step(store, &c, staff("chief", Role::ShiftChief, Some("centre")), 6, Action::Close { fixed: true }).await;
     step(
         store,
         &c,
         Actor::resident(reporter),
         7,
-        Action::Evaluate {
-            satisfaction: Satisfaction::Satisfied,
-            fixed: true,
-        },
+        Action::Evaluate { satisfaction: Satisfaction::Satisfied, fixed: true },
     )
     .await
 }
@@ -317,14 +248,7 @@ async fn reference_round_trips(s: &dyn Store) {
     assert_eq!(s.load_reference().await.expect("load reference"), r);
     // Saving again replaces, never duplicates.
     s.save_reference(&r).await.expect("save reference twice");
-    assert_eq!(
-        s.load_reference()
-            .await
-            .expect("load reference")
-            .grids
-            .len(),
-        4
-    );
+    assert_eq!(s.load_reference().await.expect("load reference").grids.len(), 4);
 }
 
 async fn ids_are_unique(s: &dyn Store) {
@@ -341,16 +265,7 @@ async fn lifecycle_reads_back(s: &dyn Store) {
     assert_eq!(events.len(), 8);
     assert_eq!(
         events.iter().map(|e| e.step.as_str()).collect::<Vec<_>>(),
-        [
-            "report",
-            "file",
-            "dispatch",
-            "accept",
-            "report_back",
-            "verify",
-            "close",
-            "evaluate"
-        ]
+        ["report", "file", "dispatch", "accept", "report_back", "verify", "close", "evaluate"]
     );
     assert_eq!(events.last().unwrap().hash, c.head);
     assert_eq!(events[4].attachments, vec!["a.jpg".to_string()]);
@@ -360,17 +275,8 @@ async fn lifecycle_reads_back(s: &dyn Store) {
 async fn stale_writes_conflict_and_leave_nothing(s: &dyn Store) {
     let c = open(s, "r2", "110101001001001", "E0101", 116.4005, T0).await;
     let ledger = s.ledger_head().await.unwrap();
-    let filed = step(
-        s,
-        &c,
-        staff("op", Role::IntakeOperator, None),
-        1,
-        Action::File {
-            subclass: None,
-            urgency: None,
-        },
-    )
-    .await;
+    let filed =
+        step(s, &c, staff("op", Role::IntakeOperator, None), 1, Action::File { subclass: None, urgency: None }).await;
     // Decide again from the stale copy: the store refuses it.
     let cmd = Command {
         actor: staff("chief", Role::ShiftChief, None),
@@ -381,25 +287,15 @@ async fn stale_writes_conflict_and_leave_nothing(s: &dyn Store) {
     };
     let (stale, event) = case::decide(&c, &cmd, &rules()).unwrap();
     match s.commit(vec![Change { case: stale, event }]).await {
-        Err(StoreError::Conflict {
-            case_id,
-            expected: 1,
-            found: 2,
-        }) if case_id == c.id => {}
+        Err(StoreError::Conflict { case_id, expected: 1, found: 2 }) if case_id == c.id => {}
         other => panic!("expected a conflict, got {other:?}"),
     }
     assert_eq!(s.case(c.id).await.unwrap().unwrap(), filed);
     assert_eq!(s.events(c.id).await.unwrap().len(), 2);
     assert_eq!(s.ledger_head().await.unwrap().seq, ledger.seq + 1);
     // A new case with an id that exists is refused.
-    let (dup, event) = case::open(
-        c.id,
-        report("110101001001001", "E0101", 116.4),
-        &Actor::resident("x"),
-        T0,
-        &rules(),
-    )
-    .unwrap();
+    let (dup, event) =
+        case::open(c.id, report("110101001001001", "E0101", 116.4), &Actor::resident("x"), T0, &rules()).unwrap();
     assert!(
         matches!(s.commit(vec![Change { case: dup, event }]).await, Err(StoreError::Refused(r)) if r.code == "case_exists")
     );
@@ -408,15 +304,7 @@ async fn stale_writes_conflict_and_leave_nothing(s: &dyn Store) {
 async fn commits_are_atomic(s: &dyn Store) {
     // Merging writes both cases or neither.
     let master = open(s, "r3", "110101001001001", "E0107", 116.4004, T0).await;
-    let dup = open(
-        s,
-        "r4",
-        "110101001001001",
-        "E0107",
-        116.4004,
-        T0.plus_ms(MINUTE_MS),
-    )
-    .await;
+    let dup = open(s, "r4", "110101001001001", "E0107", 116.4004, T0.plus_ms(MINUTE_MS)).await;
     let op = staff("op", Role::IntakeOperator, None);
     let mark = Command {
         actor: op.clone(),
@@ -425,183 +313,69 @@ async fn commits_are_atomic(s: &dyn Store) {
         note: String::new(),
         attachments: vec![],
     };
-    let absorb = Command {
-        action: Action::AbsorbDuplicate {
-            duplicate: dup.id,
-            reporter: "r4".into(),
-        },
-        ..mark.clone()
-    };
+    let absorb =
+        Command { action: Action::AbsorbDuplicate { duplicate: dup.id, reporter: "r4".into() }, ..mark.clone() };
     let (d2, e2) = case::decide(&dup, &mark, &rules()).unwrap();
     let (m2, e1) = case::decide(&master, &absorb, &rules()).unwrap();
     // First with a stale master alongside: nothing may be written.
-    let stale_master = Change {
-        case: m2.clone(),
-        event: yiwang_domain::case::Event {
-            seq: 5,
-            ..e1.clone()
-        },
-    };
+    let stale_master = Change { case: m2.clone(), event: yiwang_domain::case::Event { seq: 5, ..e1.clone() } };
     let bad = vec![
-        Change {
-            case: d2.clone(),
-            event: e2.clone(),
-        },
-        Change {
-            case: Case {
-                seq: 5,
-                ..stale_master.case.clone()
-            },
-            event: stale_master.event,
-        },
+        Change { case: d2.clone(), event: e2.clone() },
+        Change { case: Case { seq: 5, ..stale_master.case.clone() }, event: stale_master.event },
     ];
     assert!(s.commit(bad).await.is_err());
-    assert_eq!(
-        s.case(dup.id).await.unwrap().unwrap().state,
-        State::Reported,
-        "half a merge was written"
-    );
-    s.commit(vec![
-        Change {
-            case: d2,
-            event: e2,
-        },
-        Change {
-            case: m2,
-            event: e1,
-        },
-    ])
-    .await
-    .expect("merge");
-    assert_eq!(
-        s.case(dup.id).await.unwrap().unwrap().state,
-        State::Duplicate
-    );
+    assert_eq!(s.case(dup.id).await.unwrap().unwrap().state, State::Reported, "half a merge was written");
+    s.commit(vec![Change { case: d2, event: e2 }, Change { case: m2, event: e1 }]).await.expect("merge");
+    assert_eq!(s.case(dup.id).await.unwrap().unwrap().state, State::Duplicate);
     // The duplicate's reporter now follows the master.
-    let followed = s
-        .find_cases(&CaseFilter {
-            follower: Some("r4".into()),
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let followed =
+        s.find_cases(&CaseFilter { follower: Some("r4".into()), limit: 10, ..Default::default() }).await.unwrap();
     let ids: Vec<i64> = followed.iter().map(|c| c.id).collect();
     assert!(ids.contains(&master.id) && ids.contains(&dup.id), "{ids:?}");
 }
 
 async fn finding_cases(s: &dyn Store) {
     let street2 = open(s, "r5", "110101002001002", "E0102", 116.4035, T0).await;
-    let all = s
-        .find_cases(&CaseFilter {
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let all = s.find_cases(&CaseFilter { limit: 100, ..Default::default() }).await.unwrap();
     assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
-    let in_street2 = s
-        .find_cases(&CaseFilter {
-            area: Some(code("110101002")),
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        in_street2.iter().map(|c| c.id).collect::<Vec<_>>(),
-        vec![street2.id]
-    );
-    let in_street1 = s
-        .find_cases(&CaseFilter {
-            area: Some(code("110101001")),
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let in_street2 =
+        s.find_cases(&CaseFilter { area: Some(code("110101002")), limit: 100, ..Default::default() }).await.unwrap();
+    assert_eq!(in_street2.iter().map(|c| c.id).collect::<Vec<_>>(), vec![street2.id]);
+    let in_street1 =
+        s.find_cases(&CaseFilter { area: Some(code("110101001")), limit: 100, ..Default::default() }).await.unwrap();
     assert_eq!(in_street1.len() + 1, all.len());
-    let closed = s
-        .find_cases(&CaseFilter {
-            states: vec![State::ClosedFixed],
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let closed =
+        s.find_cases(&CaseFilter { states: vec![State::ClosedFixed], limit: 100, ..Default::default() }).await.unwrap();
     assert_eq!(closed.len(), 1);
-    let by_unit = s
-        .find_cases(&CaseFilter {
-            lead_unit: Some("cgzf".into()),
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let by_unit =
+        s.find_cases(&CaseFilter { lead_unit: Some("cgzf".into()), limit: 100, ..Default::default() }).await.unwrap();
     assert_eq!(by_unit.len(), 1);
-    let page1 = s
-        .find_cases(&CaseFilter {
-            limit: 2,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let page2 = s
-        .find_cases(&CaseFilter {
-            limit: 2,
-            before_id: Some(page1[1].id),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let page1 = s.find_cases(&CaseFilter { limit: 2, ..Default::default() }).await.unwrap();
+    let page2 =
+        s.find_cases(&CaseFilter { limit: 2, before_id: Some(page1[1].id), ..Default::default() }).await.unwrap();
     assert_eq!(page2[0].id, all[2].id);
     let window = s
-        .find_cases(&CaseFilter {
-            reported_from: Some(T0.plus_ms(MINUTE_MS)),
-            limit: 100,
-            ..Default::default()
-        })
+        .find_cases(&CaseFilter { reported_from: Some(T0.plus_ms(MINUTE_MS)), limit: 100, ..Default::default() })
         .await
         .unwrap();
-    assert!(
-        window
-            .iter()
-            .all(|c| c.reported_at >= T0.plus_ms(MINUTE_MS))
-            && !window.is_empty()
-    );
+    assert!(window.iter().all(|c| c.reported_at >= T0.plus_ms(MINUTE_MS)) && !window.is_empty());
     assert_eq!(s.count_cases().await.unwrap(), all.len() as i64);
 
     let near = s
         .open_cases_near(
             SubclassId::parse("s", "E0107").unwrap(),
-            Point {
-                lon: 116.4,
-                lat: 39.9,
-            },
-            Point {
-                lon: 116.401,
-                lat: 39.901,
-            },
+            Point { lon: 116.4, lat: 39.9 },
+            Point { lon: 116.401, lat: 39.901 },
             T0,
         )
         .await
         .unwrap();
-    assert_eq!(
-        near.len(),
-        1,
-        "only the surviving open case, not the duplicate"
-    );
+    assert_eq!(near.len(), 1, "only the surviving open case, not the duplicate");
     let none = s
         .open_cases_near(
             SubclassId::parse("s", "E0107").unwrap(),
-            Point {
-                lon: 116.5,
-                lat: 39.9,
-            },
-            Point {
-                lon: 116.501,
-                lat: 39.901,
-            },
+            Point { lon: 116.5, lat: 39.9 },
+            Point { lon: 116.501, lat: 39.901 },
             T0,
         )
         .await
@@ -615,13 +389,7 @@ async fn concurrent_commits_chain_into_one_ledger(store: Arc<dyn Store>) {
         .map(|i| {
             let store = store.clone();
             tokio::spawn(async move {
-                full_life(
-                    store.as_ref(),
-                    &format!("c{i}"),
-                    "110101002001001",
-                    T0.plus_ms(i * MINUTE_MS),
-                )
-                .await
+                full_life(store.as_ref(), &format!("c{i}"), "110101002001001", T0.plus_ms(i * MINUTE_MS)).await
             })
         })
         .collect();
@@ -632,10 +400,7 @@ async fn concurrent_commits_chain_into_one_ledger(store: Arc<dyn Store>) {
 }
 
 async fn verify_passes(s: &dyn Store) {
-    let report = audit::verify(s, &|_| {})
-        .await
-        .expect("verify runs")
-        .expect("an untouched store verifies");
+    let report = audit::verify(s, &|_| {}).await.expect("verify runs").expect("an untouched store verifies");
     assert_eq!(report.cases as i64, s.count_cases().await.unwrap());
     assert_eq!(report.events as i64, s.ledger_head().await.unwrap().seq);
 }
@@ -646,107 +411,48 @@ pub async fn tampering_is_named(store: Arc<dyn Store>, sql: RawSql) {
     s.save_reference(&reference()).await.unwrap();
     let mut ids = Vec::new();
     for i in 0..3 {
-        ids.push(
-            full_life(
-                s,
-                &format!("t{i}"),
-                "110101001001001",
-                T0.plus_ms(i * MINUTE_MS),
-            )
-            .await
-            .id,
-        );
+        ids.push(full_life(s, &format!("t{i}"), "110101001001001", T0.plus_ms(i * MINUTE_MS)).await.id);
     }
     let fault = || async { audit::verify(s, &|_| {}).await.expect("verify runs") };
     assert!(fault().await.is_ok());
     let (a, b) = (ids[1], ids[2]);
 
     // Edit one event's note.
-    sql(format!(
-        "UPDATE events SET note = '改过' WHERE case_id = {a} AND seq = 3"
-    ))
-    .await;
+    sql(format!("UPDATE events SET note = '改过' WHERE case_id = {a} AND seq = 3")).await;
     let t = fault().await.expect_err("an edit is found");
-    assert_eq!(
-        (t.case_id, t.seq, t.kind),
-        (a, 3, TamperKind::Edited),
-        "{t}"
-    );
-    sql(format!(
-        "UPDATE events SET note = '说明' WHERE case_id = {a} AND seq = 3"
-    ))
-    .await;
-    assert!(
-        fault().await.is_ok(),
-        "restoring the note restores the chain"
-    );
+    assert_eq!((t.case_id, t.seq, t.kind), (a, 3, TamperKind::Edited), "{t}");
+    sql(format!("UPDATE events SET note = '说明' WHERE case_id = {a} AND seq = 3")).await;
+    assert!(fault().await.is_ok(), "restoring the note restores the chain");
 
     // Change a case's state by hand.
     sql(format!("UPDATE cases SET state = 'voided' WHERE id = {a}")).await;
     let t = fault().await.expect_err("a changed case row is found");
     assert_eq!((t.case_id, t.kind), (a, TamperKind::CaseRowChanged), "{t}");
-    sql(format!(
-        "UPDATE cases SET state = 'closed_fixed' WHERE id = {a}"
-    ))
-    .await;
+    sql(format!("UPDATE cases SET state = 'closed_fixed' WHERE id = {a}")).await;
     assert!(fault().await.is_ok());
 
     // Swap the timestamps of two events (a reordering in time is an edit of both).
-    sql(format!(
-        "UPDATE events SET at = at + 1 WHERE case_id = {b} AND seq = 5"
-    ))
-    .await;
+    sql(format!("UPDATE events SET at = at + 1 WHERE case_id = {b} AND seq = 5")).await;
     let t = fault().await.expect_err("a changed time is found");
     assert_eq!((t.case_id, t.seq), (b, 5), "{t}");
-    sql(format!(
-        "UPDATE events SET at = at - 1 WHERE case_id = {b} AND seq = 5"
-    ))
-    .await;
+    sql(format!("UPDATE events SET at = at - 1 WHERE case_id = {b} AND seq = 5")).await;
 
     // Renumber two events (a reordering).
-    sql(format!(
-        "UPDATE events SET seq = 100 WHERE case_id = {b} AND seq = 4"
-    ))
-    .await;
-    sql(format!(
-        "UPDATE events SET seq = 4 WHERE case_id = {b} AND seq = 5"
-    ))
-    .await;
-    sql(format!(
-        "UPDATE events SET seq = 5 WHERE case_id = {b} AND seq = 100"
-    ))
-    .await;
+    sql(format!("UPDATE events SET seq = 100 WHERE case_id = {b} AND seq = 4")).await;
+    sql(format!("UPDATE events SET seq = 4 WHERE case_id = {b} AND seq = 5")).await;
+    sql(format!("UPDATE events SET seq = 5 WHERE case_id = {b} AND seq = 100")).await;
     let t = fault().await.expect_err("a reordering is found");
     assert_eq!((t.case_id, t.seq), (b, 4), "{t}");
-    assert!(
-        matches!(t.kind, TamperKind::Edited | TamperKind::Reordered),
-        "{t}"
-    );
-    sql(format!(
-        "UPDATE events SET seq = 100 WHERE case_id = {b} AND seq = 4"
-    ))
-    .await;
-    sql(format!(
-        "UPDATE events SET seq = 4 WHERE case_id = {b} AND seq = 5"
-    ))
-    .await;
-    sql(format!(
-        "UPDATE events SET seq = 5 WHERE case_id = {b} AND seq = 100"
-    ))
-    .await;
+    assert!(matches!(t.kind, TamperKind::Edited | TamperKind::Reordered), "{t}");
+    sql(format!("UPDATE events SET seq = 100 WHERE case_id = {b} AND seq = 4")).await;
+    sql(format!("UPDATE events SET seq = 4 WHERE case_id = {b} AND seq = 5")).await;
+    sql(format!("UPDATE events SET seq = 5 WHERE case_id = {b} AND seq = 100")).await;
     assert!(fault().await.is_ok());
 
     // Delete an event in the middle.
-    sql(format!(
-        "DELETE FROM events WHERE case_id = {b} AND seq = 6"
-    ))
-    .await;
+    sql(format!("DELETE FROM events WHERE case_id = {b} AND seq = 6")).await;
     let t = fault().await.expect_err("a deletion is found");
-    assert_eq!(
-        (t.case_id, t.seq, t.kind),
-        (b, 6, TamperKind::Deleted),
-        "{t}"
-    );
+    assert_eq!((t.case_id, t.seq, t.kind), (b, 6, TamperKind::Deleted), "{t}");
 
     // Delete a whole case with its events: only the ledger can notice.
     sql(format!("DELETE FROM events WHERE case_id = {b}")).await;

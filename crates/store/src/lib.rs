@@ -31,11 +31,7 @@ use yiwang_domain::time::Timestamp;
 pub enum StoreError {
     /// The case changed since it was read: read it again and decide again.
     #[error("case {case_id} changed concurrently (expected event {expected}, found {found})")]
-    Conflict {
-        case_id: i64,
-        expected: u32,
-        found: u32,
-    },
+    Conflict { case_id: i64, expected: u32, found: u32 },
     /// The caller asked for something that cannot be stored (a duplicate id, a missing case).
     #[error("{0}")]
     Refused(Refusal),
@@ -115,13 +111,7 @@ pub trait Store: Send + Sync + 'static {
     /// Newest first.
     async fn find_cases(&self, filter: &CaseFilter) -> Result<Vec<Case>>;
     /// Open cases of a subclass reported since `since` inside the box (south-west, north-east).
-    async fn open_cases_near(
-        &self,
-        subclass: SubclassId,
-        sw: Point,
-        ne: Point,
-        since: Timestamp,
-    ) -> Result<Vec<Case>>;
+    async fn open_cases_near(&self, subclass: SubclassId, sw: Point, ne: Point, since: Timestamp) -> Result<Vec<Case>>;
     async fn count_cases(&self) -> Result<i64>;
 
     /// Audit trail, in pages: case heads by id, events by (case id, seq), ledger by position.

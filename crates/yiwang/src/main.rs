@@ -23,30 +23,16 @@ use yiwang_store::Store;
 use yiwang_store_sqlite::{Durability, SqliteStore};
 
 #[derive(Parser)]
-#[command(
-    name = "yiwang",
-    version,
-    about = "一网: grid-based grassroots governance (网格化基层治理平台)"
-)]
+#[command(name = "yiwang", version, about = "一网: grid-based grassroots governance (网格化基层治理平台)")]
 struct Cli {
     /// Data directory for the embedded database and files.
-    #[arg(
-        long,
-        global = true,
-        env = "YIWANG_DATA",
-        default_value = "./yiwang-data"
-    )]
+    #[arg(long, global = true, env = "YIWANG_DATA", default_value = "./yiwang-data")]
     data: PathBuf,
     /// A `postgres://` URL to use PostgreSQL instead of the embedded SQLite database.
     #[arg(long, global = true, env = "YIWANG_DATABASE")]
     database: Option<String>,
     /// Address to listen on.
-    #[arg(
-        long,
-        global = true,
-        env = "YIWANG_LISTEN",
-        default_value = "127.0.0.1:8080"
-    )]
+    #[arg(long, global = true, env = "YIWANG_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// The deployment's taxonomy file (default: the shipped TAXONOMY.md default).
     #[arg(long, global = true, env = "YIWANG_TAXONOMY")]
@@ -92,16 +78,12 @@ enum AuditCommand {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tokio_postgres=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tokio_postgres=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
@@ -115,11 +97,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Migrate => {
             let store = open_store(&cli).await?;
-            println!(
-                "schema up to date ({}, {} cases)",
-                store.backend(),
-                store.count_cases().await?
-            );
+            println!("schema up to date ({}, {} cases)", store.backend(), store.count_cases().await?);
         }
         Command::Serve => {
             let engine = Arc::new(Engine::start(open_store(&cli).await?, rules(&cli)?).await?);
@@ -132,9 +110,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 serve(&cli, engine).await?;
             }
         }
-        Command::Audit {
-            command: AuditCommand::Verify,
-        } => return verify(&cli).await,
+        Command::Audit { command: AuditCommand::Verify } => return verify(&cli).await,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -143,9 +119,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn open_store(cli: &Cli) -> anyhow::Result<Arc<dyn Store>> {
     match cli.database.as_deref() {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            let store = yiwang_store_postgres::PostgresStore::connect(url)
-                .await
-                .context("connecting to PostgreSQL")?;
+            let store = yiwang_store_postgres::PostgresStore::connect(url).await.context("connecting to PostgreSQL")?;
             Ok(Arc::new(store))
         }
         Some(other) => bail!(
@@ -153,28 +127,20 @@ async fn open_store(cli: &Cli) -> anyhow::Result<Arc<dyn Store>> {
         ),
         None => {
             let dir = cli.data.clone();
-            let store =
-                tokio::task::spawn_blocking(move || SqliteStore::open(&dir, Durability::Full))
-                    .await??;
+            let store = tokio::task::spawn_blocking(move || SqliteStore::open(&dir, Durability::Full)).await??;
             Ok(Arc::new(store))
         }
     }
 }
 
 fn rules(cli: &Cli) -> anyhow::Result<Rules> {
-    let read = |p: &PathBuf| {
-        std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
-    };
+    let read = |p: &PathBuf| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
     let taxonomy = match &cli.taxonomy {
-        Some(p) => {
-            Taxonomy::from_toml(&read(p)?).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
-        }
+        Some(p) => Taxonomy::from_toml(&read(p)?).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
         None => Taxonomy::china_default(),
     };
     let calendar = match &cli.calendar {
-        Some(p) => {
-            Calendar::from_toml(&read(p)?).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
-        }
+        Some(p) => Calendar::from_toml(&read(p)?).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
         None => Calendar::china_default(),
     };
     let year = chrono::Datelike::year(&chrono::Utc::now());
@@ -184,17 +150,11 @@ fn rules(cli: &Cli) -> anyhow::Result<Rules> {
             "the calendar has no public holidays for this year: only weekends are off; give --calendar"
         );
     }
-    Ok(Rules {
-        taxonomy,
-        calendar,
-        warn_share: 0.8,
-    })
+    Ok(Rules { taxonomy, calendar, warn_share: 0.8 })
 }
 
 async fn serve(cli: &Cli, engine: Arc<Engine>) -> anyhow::Result<()> {
-    let listener = yiwang_server::bind(cli.listen)
-        .await
-        .with_context(|| format!("listening on {}", cli.listen))?;
+    let listener = yiwang_server::bind(cli.listen).await.with_context(|| format!("listening on {}", cli.listen))?;
     let addr = listener.local_addr()?;
     println!("yiwang is serving at http://{addr}/  (stop with Ctrl-C)");
     yiwang_server::serve(engine, listener).await?;
@@ -204,19 +164,13 @@ async fn serve(cli: &Cli, engine: Arc<Engine>) -> anyhow::Result<()> {
 async fn verify(cli: &Cli) -> anyhow::Result<ExitCode> {
     let store = open_store(cli).await?;
     let total = store.ledger_head().await?.seq.max(0) as u64;
-    let bar = ProgressBar::new(total).with_style(
-        ProgressStyle::with_template("verifying {bar:40} {pos}/{len} events").expect("template"),
-    );
+    let bar = ProgressBar::new(total)
+        .with_style(ProgressStyle::with_template("verifying {bar:40} {pos}/{len} events").expect("template"));
     let outcome = yiwang_store::audit::verify(store.as_ref(), &|n| bar.set_position(n)).await?;
     bar.finish_and_clear();
     match outcome {
         Ok(report) => {
-            println!(
-                "audit chain intact: {} cases, {} events (SM3, {})",
-                report.cases,
-                report.events,
-                store.backend()
-            );
+            println!("audit chain intact: {} cases, {} events (SM3, {})", report.cases, report.events, store.backend());
             Ok(ExitCode::SUCCESS)
         }
         Err(tamper) => {

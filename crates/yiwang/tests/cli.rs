@@ -16,34 +16,18 @@ fn yiwang(data: &Path, args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
-const SMALL_DEMO: &[&str] = &[
-    "demo",
-    "--no-serve",
-    "--days",
-    "20",
-    "--per-day",
-    "12",
-    "--until",
-    "2026-11-20T18:00:00+08:00",
-];
+const SMALL_DEMO: &[&str] =
+    &["demo", "--no-serve", "--days", "20", "--per-day", "12", "--until", "2026-11-20T18:00:00+08:00"];
 
 #[test]
 fn demo_verify_tamper_and_name_it() {
     let dir = tempfile::tempdir().unwrap();
     let out = yiwang(dir.path(), SMALL_DEMO);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(
-        text(&out).contains("东城区") && text(&out).contains("1521 unit grids"),
-        "{}",
-        text(&out)
-    );
+    assert!(text(&out).contains("东城区") && text(&out).contains("1521 unit grids"), "{}", text(&out));
 
     let out = yiwang(dir.path(), &["audit", "verify"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -52,30 +36,16 @@ fn demo_verify_tamper_and_name_it() {
     // Edit one event row by hand, as someone with database access might.
     let db = rusqlite::Connection::open(dir.path().join("yiwang.db")).unwrap();
     let (case_id, seq): (i64, i64) = db
-        .query_row(
-            "SELECT case_id, seq FROM events WHERE seq = 2 ORDER BY case_id LIMIT 1 OFFSET 7",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row("SELECT case_id, seq FROM events WHERE seq = 2 ORDER BY case_id LIMIT 1 OFFSET 7", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .unwrap();
-    db.execute(
-        "UPDATE events SET actor = 'someone-else' WHERE case_id = ?1 AND seq = ?2",
-        [case_id, seq],
-    )
-    .unwrap();
+    db.execute("UPDATE events SET actor = 'someone-else' WHERE case_id = ?1 AND seq = ?2", [case_id, seq]).unwrap();
     drop(db);
     let out = yiwang(dir.path(), &["audit", "verify"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(
-        text(&out).contains(&format!("case {case_id} event {seq}: edited")),
-        "{}",
-        text(&out)
-    );
-    assert!(
-        text(&out).contains(&format!("案卷 {case_id} 的第 {seq} 个事件内容被修改")),
-        "{}",
-        text(&out)
-    );
+    assert!(text(&out).contains(&format!("case {case_id} event {seq}: edited")), "{}", text(&out));
+    assert!(text(&out).contains(&format!("案卷 {case_id} 的第 {seq} 个事件内容被修改")), "{}", text(&out));
 }
 
 #[test]
@@ -87,13 +57,8 @@ fn the_demo_is_reproducible_from_its_seed() {
     }
     let dump = |d: &Path| -> Vec<(i64, String)> {
         let db = rusqlite::Connection::open(d.join("yiwang.db")).unwrap();
-        let mut st = db
-            .prepare("SELECT id, data FROM cases ORDER BY id")
-            .unwrap();
-        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
+        let mut st = db.prepare("SELECT id, data FROM cases ORDER BY id").unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
     };
     let (da, db) = (dump(a.path()), dump(b.path()));
     assert!(da.len() > 100, "{} cases", da.len());
@@ -114,9 +79,7 @@ fn serves_healthz_and_a_home_page() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let addr = line
         .split("http://")
         .nth(1)
@@ -125,11 +88,7 @@ fn serves_healthz_and_a_home_page() {
         .to_owned();
     let get = |path: &str| {
         let mut s = TcpStream::connect(&addr).unwrap();
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
         let mut body = String::new();
         s.read_to_string(&mut body).unwrap();
         body
@@ -139,8 +98,5 @@ fn serves_healthz_and_a_home_page() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
-    assert!(
-        home.starts_with("HTTP/1.1 200") && home.contains("一网"),
-        "{home}"
-    );
+    assert!(home.starts_with("HTTP/1.1 200") && home.contains("一网"), "{home}");
 }

@@ -9,11 +9,7 @@ fn code(s: &str) -> AreaCode {
 }
 
 fn rules() -> Rules {
-    Rules {
-        taxonomy: Taxonomy::china_default(),
-        calendar: Calendar::china_default(),
-        warn_share: 0.8,
-    }
+    Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 }
 }
 
 /// Tuesday 2026-11-17 10:00 CST, an ordinary working day.
@@ -27,19 +23,10 @@ struct World {
 
 impl World {
     fn new() -> World {
-        World {
-            rules: rules(),
-            street: code("110101001"),
-            grid: code("110101001001001"),
-        }
+        World { rules: rules(), street: code("110101001"), grid: code("110101001001001") }
     }
     fn chief(&self) -> Actor {
-        Actor::staff(
-            "chief",
-            Role::ShiftChief,
-            &code("110101"),
-            Some("command-centre"),
-        )
+        Actor::staff("chief", Role::ShiftChief, &code("110101"), Some("command-centre"))
     }
     fn operator(&self) -> Actor {
         Actor::staff("op", Role::IntakeOperator, &code("110101"), None)
@@ -59,10 +46,7 @@ impl World {
             request_type: RequestType::Complaint,
             urgency: None,
             grid: self.grid.clone(),
-            location: Point {
-                lon: 116.4,
-                lat: 39.9,
-            },
+            location: Point { lon: 116.4, lat: 39.9 },
             address: "东华门大街 1 号".into(),
             description: "路边私搭乱建".into(),
             channel: Channel::Portal,
@@ -101,14 +85,7 @@ fn chain_ok(case: &Case, events: &[Event]) {
     for e in events {
         check.event(e).unwrap();
     }
-    check
-        .finish(&CaseHead {
-            id: case.id,
-            seq: case.seq,
-            state: case.state,
-            head: case.head,
-        })
-        .unwrap();
+    check.finish(&CaseHead { id: case.id, seq: case.seq, state: case.state, head: case.head }).unwrap();
 }
 
 #[test]
@@ -116,56 +93,15 @@ fn the_seven_steps() {
     let w = World::new();
     let (mut c, mut ev) = w.open(&Actor::resident("r1"));
     assert_eq!(c.state, State::Reported);
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.operator(),
-        5,
-        Action::File {
-            subclass: None,
-            urgency: None,
-        },
-    )
-    .unwrap();
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.dispatcher(),
-        10,
-        Action::Dispatch {
-            lead: "cgzf".into(),
-            assisting: vec![],
-        },
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &w.operator(), 5, Action::File { subclass: None, urgency: None }).unwrap();
+    act(&w, &mut c, &mut ev, &w.dispatcher(), 10, Action::Dispatch { lead: "cgzf".into(), assisting: vec![] }).unwrap();
     assert_eq!(c.state, State::Dispatched);
     // 私搭乱建 has 5 working days: Tue 10:10 → next Tue 10:10.
-    assert_eq!(
-        c.clock.due_at,
-        Some(T0.plus_ms((7 * 24 * 60 + 10) * MINUTE_MS))
-    );
+    assert_eq!(c.clock.due_at, Some(T0.plus_ms((7 * 24 * 60 + 10) * MINUTE_MS)));
     act(&w, &mut c, &mut ev, &w.handler(), 30, Action::Accept).unwrap();
     act(&w, &mut c, &mut ev, &w.handler(), 600, Action::ReportBack).unwrap();
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.member("m1"),
-        700,
-        Action::Verify { passed: true },
-    )
-    .unwrap();
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.chief(),
-        710,
-        Action::Close { fixed: true },
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &w.member("m1"), 700, Action::Verify { passed: true }).unwrap();
+    act(&w, &mut c, &mut ev, &w.chief(), 710, Action::Close { fixed: true }).unwrap();
     assert_eq!(c.state, State::ClosedFixed);
     act(
         &w,
@@ -173,10 +109,7 @@ fn the_seven_steps() {
         &mut ev,
         &Actor::resident("r1"),
         800,
-        Action::Evaluate {
-            satisfaction: Satisfaction::Satisfied,
-            fixed: true,
-        },
+        Action::Evaluate { satisfaction: Satisfaction::Satisfied, fixed: true },
     )
     .unwrap();
     assert_eq!(c.state, State::ClosedFixed);
@@ -192,34 +125,12 @@ fn illegal_transitions_name_the_state_and_the_role() {
     let e = act(&w, &mut c, &mut ev, &w.handler(), 1, Action::ReportBack).unwrap_err();
     // The handler is not the lead unit yet, but the state is checked first: it names both.
     assert_eq!(e.code, "illegal_transition");
-    assert!(
-        e.zh.contains("待立案") && e.zh.contains("责任单位处置人员"),
-        "{}",
-        e.zh
-    );
-    assert!(
-        e.en.contains("reported, awaiting filing") && e.en.contains("handler"),
-        "{}",
-        e.en
-    );
-    let e = act(
-        &w,
-        &mut c,
-        &mut ev,
-        &Actor::resident("r1"),
-        1,
-        Action::File {
-            subclass: None,
-            urgency: None,
-        },
-    )
-    .unwrap_err();
+    assert!(e.zh.contains("待立案") && e.zh.contains("责任单位处置人员"), "{}", e.zh);
+    assert!(e.en.contains("reported, awaiting filing") && e.en.contains("handler"), "{}", e.en);
+    let e = act(&w, &mut c, &mut ev, &Actor::resident("r1"), 1, Action::File { subclass: None, urgency: None })
+        .unwrap_err();
     assert_eq!(e.code, "role_not_allowed");
-    assert!(
-        e.zh.contains("居民") && e.zh.contains("受理员") && e.zh.contains("值班长"),
-        "{}",
-        e.zh
-    );
+    assert!(e.zh.contains("居民") && e.zh.contains("受理员") && e.zh.contains("值班长"), "{}", e.zh);
     assert_eq!(ev.len(), 1, "refusals record nothing");
 }
 
@@ -227,130 +138,37 @@ fn illegal_transitions_name_the_state_and_the_role() {
 fn the_handling_unit_never_closes_its_own_case() {
     let w = World::new();
     let (mut c, mut ev) = w.open(&Actor::resident("r1"));
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.operator(),
-        1,
-        Action::File {
-            subclass: None,
-            urgency: None,
-        },
-    )
-    .unwrap();
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.dispatcher(),
-        2,
-        Action::Dispatch {
-            lead: "cgzf".into(),
-            assisting: vec![],
-        },
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &w.operator(), 1, Action::File { subclass: None, urgency: None }).unwrap();
+    act(&w, &mut c, &mut ev, &w.dispatcher(), 2, Action::Dispatch { lead: "cgzf".into(), assisting: vec![] }).unwrap();
     act(&w, &mut c, &mut ev, &w.handler(), 3, Action::Accept).unwrap();
     act(&w, &mut c, &mut ev, &w.handler(), 4, Action::ReportBack).unwrap();
     // A handler cannot verify or close at all.
     assert_eq!(
-        act(
-            &w,
-            &mut c,
-            &mut ev,
-            &w.handler(),
-            5,
-            Action::Verify { passed: true }
-        )
-        .unwrap_err()
-        .code,
+        act(&w, &mut c, &mut ev, &w.handler(), 5, Action::Verify { passed: true }).unwrap_err().code,
         "role_not_allowed"
     );
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.member("m1"),
-        6,
-        Action::Verify { passed: true },
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &w.member("m1"), 6, Action::Verify { passed: true }).unwrap();
     // A shift chief who belongs to the handling unit cannot close either.
     let insider = Actor::staff("c2", Role::ShiftChief, &code("110101"), Some("cgzf"));
     assert_eq!(
-        act(
-            &w,
-            &mut c,
-            &mut ev,
-            &insider,
-            7,
-            Action::Close { fixed: true }
-        )
-        .unwrap_err()
-        .code,
+        act(&w, &mut c, &mut ev, &insider, 7, Action::Close { fixed: true }).unwrap_err().code,
         "own_unit_close"
     );
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.chief(),
-        8,
-        Action::Close { fixed: true },
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &w.chief(), 8, Action::Close { fixed: true }).unwrap();
 }
 
 #[test]
 fn another_units_handler_cannot_touch_the_case() {
     let w = World::new();
     let (mut c, mut ev) = w.open(&Actor::resident("r1"));
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.operator(),
-        1,
-        Action::File {
-            subclass: None,
-            urgency: None,
-        },
-    )
-    .unwrap();
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.dispatcher(),
-        2,
-        Action::Dispatch {
-            lead: "cgzf".into(),
-            assisting: vec![],
-        },
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &w.operator(), 1, Action::File { subclass: None, urgency: None }).unwrap();
+    act(&w, &mut c, &mut ev, &w.dispatcher(), 2, Action::Dispatch { lead: "cgzf".into(), assisting: vec![] }).unwrap();
     let other = Actor::staff("h9", Role::Handler, &code("110101"), Some("hw"));
-    assert_eq!(
-        act(&w, &mut c, &mut ev, &other, 3, Action::Accept)
-            .unwrap_err()
-            .code,
-        "not_your_unit"
-    );
+    assert_eq!(act(&w, &mut c, &mut ev, &other, 3, Action::Accept).unwrap_err().code, "not_your_unit");
     let far = Actor::staff("d2", Role::Dispatcher, &code("110102"), None);
-    assert_eq!(
-        act(&w, &mut c, &mut ev, &far, 3, Action::Return)
-            .unwrap_err()
-            .code,
-        "role_not_allowed"
-    );
+    assert_eq!(act(&w, &mut c, &mut ev, &far, 3, Action::Return).unwrap_err().code, "role_not_allowed");
     let far_chief = Actor::staff("c9", Role::ShiftChief, &code("110102"), None);
-    assert_eq!(
-        act(&w, &mut c, &mut ev, &far_chief, 3, Action::Park)
-            .unwrap_err()
-            .code,
-        "outside_jurisdiction"
-    );
+    assert_eq!(act(&w, &mut c, &mut ev, &far_chief, 3, Action::Park).unwrap_err().code, "outside_jurisdiction");
 }
 
 #[test]
@@ -359,45 +177,15 @@ fn small_matters_settled_in_the_grid_are_still_verified_by_someone_else() {
     let m1 = w.member("m1");
     let (mut c, mut ev) = w.open(&m1);
     // Another grid member did not report it.
-    assert_eq!(
-        act(
-            &w,
-            &mut c,
-            &mut ev,
-            &w.member("m2"),
-            1,
-            Action::SettleInGrid
-        )
-        .unwrap_err()
-        .code,
-        "not_own_report"
-    );
+    assert_eq!(act(&w, &mut c, &mut ev, &w.member("m2"), 1, Action::SettleInGrid).unwrap_err().code, "not_own_report");
     act(&w, &mut c, &mut ev, &m1, 1, Action::SettleInGrid).unwrap();
     assert_eq!(c.state, State::ReportedBack);
     assert_eq!(
-        act(&w, &mut c, &mut ev, &m1, 2, Action::Verify { passed: true })
-            .unwrap_err()
-            .code,
+        act(&w, &mut c, &mut ev, &m1, 2, Action::Verify { passed: true }).unwrap_err().code,
         "self_verification"
     );
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.member("m2"),
-        3,
-        Action::Verify { passed: true },
-    )
-    .unwrap();
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.chief(),
-        4,
-        Action::Close { fixed: true },
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &w.member("m2"), 3, Action::Verify { passed: true }).unwrap();
+    act(&w, &mut c, &mut ev, &w.chief(), 4, Action::Close { fixed: true }).unwrap();
     assert!(c.settled_in_grid && c.lead_unit.is_none());
     chain_ok(&c, &ev);
 }
@@ -406,79 +194,27 @@ fn small_matters_settled_in_the_grid_are_still_verified_by_someone_else() {
 fn return_rework_reopen_and_honest_outcomes() {
     let w = World::new();
     let (mut c, mut ev) = w.open(&Actor::resident("r1"));
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.operator(),
-        1,
-        Action::File {
-            subclass: None,
-            urgency: None,
-        },
-    )
-    .unwrap();
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.dispatcher(),
-        2,
-        Action::Dispatch {
-            lead: "hw".into(),
-            assisting: vec![],
-        },
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &w.operator(), 1, Action::File { subclass: None, urgency: None }).unwrap();
+    act(&w, &mut c, &mut ev, &w.dispatcher(), 2, Action::Dispatch { lead: "hw".into(), assisting: vec![] }).unwrap();
     let hw = Actor::staff("h2", Role::Handler, &code("110101"), Some("hw"));
     act(&w, &mut c, &mut ev, &hw, 3, Action::Return).unwrap();
-    assert_eq!(
-        (c.state, c.return_count, c.clock.due_at),
-        (State::Returned, 1, None)
-    );
+    assert_eq!((c.state, c.return_count, c.clock.due_at), (State::Returned, 1, None));
     act(
         &w,
         &mut c,
         &mut ev,
         &w.dispatcher(),
         4,
-        Action::Dispatch {
-            lead: "cgzf".into(),
-            assisting: vec!["hw".into()],
-        },
+        Action::Dispatch { lead: "cgzf".into(), assisting: vec!["hw".into()] },
     )
     .unwrap();
     act(&w, &mut c, &mut ev, &w.handler(), 5, Action::Accept).unwrap();
     act(&w, &mut c, &mut ev, &w.handler(), 6, Action::ReportBack).unwrap();
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.member("m1"),
-        7,
-        Action::Verify { passed: false },
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &w.member("m1"), 7, Action::Verify { passed: false }).unwrap();
     assert_eq!((c.state, c.rework_count), (State::Handling, 1));
     act(&w, &mut c, &mut ev, &w.handler(), 8, Action::ReportBack).unwrap();
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.member("m1"),
-        9,
-        Action::Verify { passed: true },
-    )
-    .unwrap();
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.chief(),
-        10,
-        Action::Close { fixed: true },
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &w.member("m1"), 9, Action::Verify { passed: true }).unwrap();
+    act(&w, &mut c, &mut ev, &w.chief(), 10, Action::Close { fixed: true }).unwrap();
     // "Not satisfied, not fixed" sends it back to the unit with a fresh clock.
     act(
         &w,
@@ -486,41 +222,18 @@ fn return_rework_reopen_and_honest_outcomes() {
         &mut ev,
         &Actor::resident("r1"),
         11,
-        Action::Evaluate {
-            satisfaction: Satisfaction::NotSatisfied,
-            fixed: false,
-        },
+        Action::Evaluate { satisfaction: Satisfaction::NotSatisfied, fixed: false },
     )
     .unwrap();
-    assert_eq!(
-        (c.state, c.reopen_count, c.lead_unit.as_deref()),
-        (State::Dispatched, 1, Some("cgzf"))
-    );
+    assert_eq!((c.state, c.reopen_count, c.lead_unit.as_deref()), (State::Dispatched, 1, Some("cgzf")));
     assert!(c.rating.is_none() && c.closed_at.is_none());
     act(&w, &mut c, &mut ev, &w.handler(), 12, Action::Accept).unwrap();
     act(&w, &mut c, &mut ev, &w.chief(), 13, Action::Park).unwrap();
     // Closed without a fix is its own state.
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.chief(),
-        14,
-        Action::Close { fixed: false },
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &w.chief(), 14, Action::Close { fixed: false }).unwrap();
     assert_eq!(c.state, State::ClosedNotFixed);
     assert_eq!(
-        act(
-            &w,
-            &mut c,
-            &mut ev,
-            &Actor::resident("r1"),
-            15,
-            Action::Reopen
-        )
-        .unwrap_err()
-        .code,
+        act(&w, &mut c, &mut ev, &Actor::resident("r1"), 15, Action::Reopen).unwrap_err().code,
         "illegal_transition"
     );
     chain_ok(&c, &ev);
@@ -531,13 +244,7 @@ fn void_and_duplicate_are_distinct_ends() {
     let w = World::new();
     let (mut c, mut ev) = w.open(&Actor::resident("r1"));
     // Voiding needs a reason.
-    let cmd = Command {
-        actor: w.chief(),
-        at: T0,
-        action: Action::Void,
-        note: " ".into(),
-        attachments: vec![],
-    };
+    let cmd = Command { actor: w.chief(), at: T0, action: Action::Void, note: " ".into(), attachments: vec![] };
     let e = decide(&c, &cmd, &w.rules).unwrap_err();
     assert!(e.en.contains("note") && e.zh.contains("note"), "{e}");
     act(&w, &mut c, &mut ev, &w.chief(), 1, Action::Void).unwrap();
@@ -545,15 +252,7 @@ fn void_and_duplicate_are_distinct_ends() {
     assert!(!c.state.is_open());
 
     let (mut d, mut dev) = w.open(&Actor::resident("r2"));
-    act(
-        &w,
-        &mut d,
-        &mut dev,
-        &w.operator(),
-        1,
-        Action::MarkDuplicate { of: 3 },
-    )
-    .unwrap();
+    act(&w, &mut d, &mut dev, &w.operator(), 1, Action::MarkDuplicate { of: 3 }).unwrap();
     assert_eq!((d.state, d.duplicate_of), (State::Duplicate, Some(3)));
 }
 
@@ -562,157 +261,44 @@ fn proxies_rate_for_the_elder_and_strangers_cannot() {
     let w = World::new();
     let elder = Actor::resident("elder");
     let (mut c, mut ev) = w.open(&elder);
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.operator(),
-        1,
-        Action::File {
-            subclass: None,
-            urgency: None,
-        },
-    )
-    .unwrap();
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.dispatcher(),
-        2,
-        Action::Dispatch {
-            lead: "cgzf".into(),
-            assisting: vec![],
-        },
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &w.operator(), 1, Action::File { subclass: None, urgency: None }).unwrap();
+    act(&w, &mut c, &mut ev, &w.dispatcher(), 2, Action::Dispatch { lead: "cgzf".into(), assisting: vec![] }).unwrap();
     act(&w, &mut c, &mut ev, &w.handler(), 3, Action::Accept).unwrap();
     act(&w, &mut c, &mut ev, &w.handler(), 4, Action::ReportBack).unwrap();
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.member("m1"),
-        5,
-        Action::Verify { passed: true },
-    )
-    .unwrap();
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.chief(),
-        6,
-        Action::Close { fixed: true },
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &w.member("m1"), 5, Action::Verify { passed: true }).unwrap();
+    act(&w, &mut c, &mut ev, &w.chief(), 6, Action::Close { fixed: true }).unwrap();
     let stranger = Actor::resident("x");
-    let rate = Action::Evaluate {
-        satisfaction: Satisfaction::Basically,
-        fixed: true,
-    };
-    assert_eq!(
-        act(&w, &mut c, &mut ev, &stranger, 7, rate.clone())
-            .unwrap_err()
-            .code,
-        "not_reporter"
-    );
-    let son = Actor {
-        on_behalf_of: Some("elder".into()),
-        ..Actor::resident("son")
-    };
+    let rate = Action::Evaluate { satisfaction: Satisfaction::Basically, fixed: true };
+    assert_eq!(act(&w, &mut c, &mut ev, &stranger, 7, rate.clone()).unwrap_err().code, "not_reporter");
+    let son = Actor { on_behalf_of: Some("elder".into()), ..Actor::resident("son") };
     act(&w, &mut c, &mut ev, &son, 7, rate.clone()).unwrap();
-    assert_eq!(
-        act(&w, &mut c, &mut ev, &elder, 8, rate).unwrap_err().code,
-        "already_rated"
-    );
+    assert_eq!(act(&w, &mut c, &mut ev, &elder, 8, rate).unwrap_err().code, "already_rated");
 }
 
 #[test]
 fn extensions_add_time_and_parking_stops_the_clock() {
     let w = World::new();
     let (mut c, mut ev) = w.open(&Actor::resident("r1"));
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.operator(),
-        0,
-        Action::File {
-            subclass: None,
-            urgency: None,
-        },
-    )
-    .unwrap();
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.dispatcher(),
-        0,
-        Action::Dispatch {
-            lead: "cgzf".into(),
-            assisting: vec![],
-        },
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &w.operator(), 0, Action::File { subclass: None, urgency: None }).unwrap();
+    act(&w, &mut c, &mut ev, &w.dispatcher(), 0, Action::Dispatch { lead: "cgzf".into(), assisting: vec![] }).unwrap();
     act(&w, &mut c, &mut ev, &w.handler(), 0, Action::Accept).unwrap();
     let day = w.rules.calendar.minutes_per_working_day();
     assert_eq!(c.clock.limit_minutes, 5 * day);
     let due = c.clock.due_at.unwrap();
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.handler(),
-        10,
-        Action::RequestExtension { minutes: 2 * day },
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &w.handler(), 10, Action::RequestExtension { minutes: 2 * day }).unwrap();
     assert_eq!(
-        act(
-            &w,
-            &mut c,
-            &mut ev,
-            &w.handler(),
-            11,
-            Action::RequestExtension { minutes: day }
-        )
-        .unwrap_err()
-        .code,
+        act(&w, &mut c, &mut ev, &w.handler(), 11, Action::RequestExtension { minutes: day }).unwrap_err().code,
         "extension_pending"
     );
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.chief(),
-        20,
-        Action::DecideExtension { approve: true },
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &w.chief(), 20, Action::DecideExtension { approve: true }).unwrap();
     assert_eq!(c.clock.limit_minutes, 7 * day);
-    assert_eq!(
-        c.clock.due_at,
-        Some(w.rules.calendar.add_working_minutes(due, 2 * day))
-    );
+    assert_eq!(c.clock.due_at, Some(w.rules.calendar.add_working_minutes(due, 2 * day)));
     // Park for a whole calendar week: the deadline moves by the parked working time.
     act(&w, &mut c, &mut ev, &w.chief(), 60, Action::Park).unwrap();
     assert_eq!((c.clock.due_at, c.clock.used_minutes), (None, 60));
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.chief(),
-        60 + 7 * 24 * 60,
-        Action::Unpark,
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &w.chief(), 60 + 7 * 24 * 60, Action::Unpark).unwrap();
     let resumed = T0.plus_ms((60 + 7 * 24 * 60) * MINUTE_MS);
-    assert_eq!(
-        c.clock.due_at,
-        Some(w.rules.calendar.add_working_minutes(resumed, 7 * day - 60))
-    );
+    assert_eq!(c.clock.due_at, Some(w.rules.calendar.add_working_minutes(resumed, 7 * day - 60)));
     assert_eq!(c.state, State::Handling);
 }
 
@@ -720,73 +306,23 @@ fn extensions_add_time_and_parking_stops_the_clock() {
 fn warnings_and_overdue_only_when_due() {
     let w = World::new();
     let (mut c, mut ev) = w.open(&Actor::resident("r1"));
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.operator(),
-        0,
-        Action::File {
-            subclass: None,
-            urgency: Some(Urgency::Urgent),
-        },
-    )
-    .unwrap();
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.dispatcher(),
-        0,
-        Action::Dispatch {
-            lead: "cgzf".into(),
-            assisting: vec![],
-        },
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &w.operator(), 0, Action::File { subclass: None, urgency: Some(Urgency::Urgent) })
+        .unwrap();
+    act(&w, &mut c, &mut ev, &w.dispatcher(), 0, Action::Dispatch { lead: "cgzf".into(), assisting: vec![] }).unwrap();
     // Urgent: 2 working hours; warning at 80 % = 96 minutes.
     assert_eq!(c.clock.limit_minutes, 120);
     let sys = Actor::system();
-    assert_eq!(
-        act(&w, &mut c, &mut ev, &sys, 95, Action::Warn)
-            .unwrap_err()
-            .code,
-        "not_due"
-    );
+    assert_eq!(act(&w, &mut c, &mut ev, &sys, 95, Action::Warn).unwrap_err().code, "not_due");
     act(&w, &mut c, &mut ev, &sys, 96, Action::Warn).unwrap();
-    assert_eq!(
-        act(&w, &mut c, &mut ev, &sys, 97, Action::Warn)
-            .unwrap_err()
-            .code,
-        "not_due"
-    );
+    assert_eq!(act(&w, &mut c, &mut ev, &sys, 97, Action::Warn).unwrap_err().code, "not_due");
     act(&w, &mut c, &mut ev, &sys, 120, Action::MarkOverdue).unwrap();
     assert!(c.warned && c.overdue);
     let sup = Actor::staff("s", Role::Supervisor, &code("110101"), None);
     act(&w, &mut c, &mut ev, &sup, 121, Action::Supervise).unwrap();
     act(&w, &mut c, &mut ev, &sup, 122, Action::Urge).unwrap();
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &sup,
-        123,
-        Action::Escalate {
-            to: w.street.clone(),
-        },
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &sup, 123, Action::Escalate { to: w.street.clone() }).unwrap();
     assert_eq!(
-        act(
-            &w,
-            &mut c,
-            &mut ev,
-            &sup,
-            124,
-            Action::Escalate { to: code("110102") }
-        )
-        .unwrap_err()
-        .code,
+        act(&w, &mut c, &mut ev, &sup, 124, Action::Escalate { to: code("110102") }).unwrap_err().code,
         "invalid_field"
     );
     assert!(c.supervised && c.urge_count == 1 && c.escalated_to == Some(w.street.clone()));
@@ -797,37 +333,10 @@ fn warnings_and_overdue_only_when_due() {
 fn the_chain_names_edits_deletions_insertions_and_reorderings() {
     let w = World::new();
     let (mut c, mut ev) = w.open(&Actor::resident("r1"));
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.operator(),
-        1,
-        Action::File {
-            subclass: None,
-            urgency: None,
-        },
-    )
-    .unwrap();
-    act(
-        &w,
-        &mut c,
-        &mut ev,
-        &w.dispatcher(),
-        2,
-        Action::Dispatch {
-            lead: "cgzf".into(),
-            assisting: vec![],
-        },
-    )
-    .unwrap();
+    act(&w, &mut c, &mut ev, &w.operator(), 1, Action::File { subclass: None, urgency: None }).unwrap();
+    act(&w, &mut c, &mut ev, &w.dispatcher(), 2, Action::Dispatch { lead: "cgzf".into(), assisting: vec![] }).unwrap();
     act(&w, &mut c, &mut ev, &w.handler(), 3, Action::Accept).unwrap();
-    let head = CaseHead {
-        id: c.id,
-        seq: c.seq,
-        state: c.state,
-        head: c.head,
-    };
+    let head = CaseHead { id: c.id, seq: c.seq, state: c.state, head: c.head };
     let first_fault = |events: &[Event], head: &CaseHead| {
         let mut check = CaseCheck::new(c.id);
         for e in events {
@@ -857,14 +366,7 @@ fn the_chain_names_edits_deletions_insertions_and_reorderings() {
     let t = first_fault(&tail_cut, &head).unwrap_err();
     assert_eq!((t.seq, t.kind), (4, TamperKind::Deleted));
 
-    let t = first_fault(
-        &ev,
-        &CaseHead {
-            state: State::ClosedFixed,
-            ..head.clone()
-        },
-    )
-    .unwrap_err();
+    let t = first_fault(&ev, &CaseHead { state: State::ClosedFixed, ..head.clone() }).unwrap_err();
     assert_eq!(t.kind, TamperKind::CaseRowChanged);
 }
 
@@ -881,10 +383,7 @@ fn deadlines_skip_national_day_and_count_the_adjusted_saturday() {
             &Command {
                 actor: w.operator(),
                 at,
-                action: Action::File {
-                    subclass: None,
-                    urgency: None,
-                },
+                action: Action::File { subclass: None, urgency: None },
                 note: String::new(),
                 attachments: vec![],
             },
@@ -895,10 +394,7 @@ fn deadlines_skip_national_day_and_count_the_adjusted_saturday() {
         let cmd = Command {
             actor: w.dispatcher(),
             at,
-            action: Action::Dispatch {
-                lead: "cgzf".into(),
-                assisting: vec![],
-            },
+            action: Action::Dispatch { lead: "cgzf".into(), assisting: vec![] },
             note: String::new(),
             attachments: vec![],
         };
@@ -906,27 +402,15 @@ fn deadlines_skip_national_day_and_count_the_adjusted_saturday() {
     };
     let local = |s: &str| {
         let t = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
-        Timestamp::from_datetime(
-            &t.and_local_timezone(crate::time::china_standard_time())
-                .unwrap(),
-        )
+        Timestamp::from_datetime(&t.and_local_timezone(crate::time::china_standard_time()).unwrap())
     };
     assert_eq!(EVE_OF_NATIONAL_DAY, local("2026-09-30 10:00"));
     // 暴露垃圾, 1 working day: 6 h left on Sep 30, then Oct 1–7 are off; due Thursday Oct 8 10:00.
-    assert_eq!(
-        dispatch_at("E0102", EVE_OF_NATIONAL_DAY).clock.due_at,
-        Some(local("2026-10-08 10:00"))
-    );
+    assert_eq!(dispatch_at("E0102", EVE_OF_NATIONAL_DAY).clock.due_at, Some(local("2026-10-08 10:00")));
     // 私搭乱建, 5 working days, each ending at 10:00: Oct 8, Oct 9, Sat Oct 10 (调休, a working
     // day), Mon Oct 12, Tue Oct 13.
-    assert_eq!(
-        dispatch_at("E0101", EVE_OF_NATIONAL_DAY).clock.due_at,
-        Some(local("2026-10-13 10:00"))
-    );
+    assert_eq!(dispatch_at("E0101", EVE_OF_NATIONAL_DAY).clock.due_at, Some(local("2026-10-13 10:00")));
     // 管道破裂, 2 working hours, reported on Friday Oct 9 at 17:00: half an hour that day, the
     // rest on the adjusted working Saturday.
-    assert_eq!(
-        dispatch_at("E0401", local("2026-10-09 17:00")).clock.due_at,
-        Some(local("2026-10-10 10:30"))
-    );
+    assert_eq!(dispatch_at("E0401", local("2026-10-09 17:00")).clock.due_at, Some(local("2026-10-10 10:30")));
 }

@@ -20,16 +20,11 @@ pub fn server() -> Option<String> {
     match std::env::var(VAR) {
         Ok(url) if !url.trim().is_empty() => Some(url),
         _ if std::env::var("CI").is_ok_and(|v| !v.is_empty()) => {
-            panic!(
-                "{VAR} is not set, but CI must run the PostgreSQL conformance: point it at a PostgreSQL database"
-            )
+            panic!("{VAR} is not set, but CI must run the PostgreSQL conformance: point it at a PostgreSQL database")
         }
         _ => {
             // Straight to the stream: the test harness captures `eprintln!` of passing tests.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED: PostgreSQL conformance (set {VAR} to run it)"
-            );
+            let _ = writeln!(std::io::stderr(), "SKIPPED: PostgreSQL conformance (set {VAR} to run it)");
             None
         }
     }
@@ -47,10 +42,7 @@ pub async fn client(url: &str) -> tokio_postgres::Client {
 
 /// A name no other test run uses.
 fn unique(name: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
     format!("yiwang_test_{name}_{}_{nanos}", std::process::id())
 }
 
@@ -75,18 +67,12 @@ where
     let Some(url) = server() else { return };
     let schema = unique(name);
     let admin = client(&url).await;
-    admin
-        .batch_execute(&format!("CREATE SCHEMA {schema}"))
-        .await
-        .expect("create the test schema");
+    admin.batch_execute(&format!("CREATE SCHEMA {schema}")).await.expect("create the test schema");
     let outcome = tokio::spawn(story(in_schema(&url, &schema))).await;
     let dropped = drop_schema(&admin, &schema).await;
     if let Err(e) = outcome {
         if let Err(d) = dropped {
-            let _ = writeln!(
-                std::io::stderr(),
-                "could not drop the test schema {schema}: {d}"
-            );
+            let _ = writeln!(std::io::stderr(), "could not drop the test schema {schema}: {d}");
         }
         std::panic::resume_unwind(e.into_panic());
     }
@@ -95,17 +81,11 @@ where
 
 /// Drops the schema. A failed story may leave tasks still writing in it, which could make the
 /// drop wait or deadlock: its sessions (and only they, by name) are ended first.
-async fn drop_schema(
-    admin: &tokio_postgres::Client,
-    schema: &str,
-) -> Result<(), tokio_postgres::Error> {
+async fn drop_schema(admin: &tokio_postgres::Client, schema: &str) -> Result<(), tokio_postgres::Error> {
     let mut attempt = 0;
     loop {
         admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()", &[&schema]).await?;
-        match admin
-            .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            .await
-        {
+        match admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await {
             Err(_) if attempt < 4 => attempt += 1,
             done => return done,
         }
@@ -115,9 +95,7 @@ async fn drop_schema(
 
 /// `url` pointing at database `db` instead (URLs only).
 fn on_database(url: &str, db: &str) -> Option<String> {
-    let rest = url
-        .strip_prefix("postgres://")
-        .or_else(|| url.strip_prefix("postgresql://"))?;
+    let rest = url.strip_prefix("postgres://").or_else(|| url.strip_prefix("postgresql://"))?;
     let (before, query) = match rest.split_once('?') {
         Some((b, q)) => (b, format!("?{q}")),
         None => (rest, String::new()),
@@ -136,22 +114,13 @@ where
     let Some(url) = server() else { return };
     let db = unique(name);
     let Some(db_url) = on_database(&url, &db) else {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: {name} (needs {VAR} as a postgres:// URL)"
-        );
+        let _ = writeln!(std::io::stderr(), "SKIPPED: {name} (needs {VAR} as a postgres:// URL)");
         return;
     };
     let admin = client(&url).await;
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db} {with}"))
-        .await
-        .expect("create the test database");
+    admin.batch_execute(&format!("CREATE DATABASE {db} {with}")).await.expect("create the test database");
     let outcome = tokio::spawn(story(db_url)).await;
-    admin
-        .batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)"))
-        .await
-        .expect("drop the test database");
+    admin.batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)")).await.expect("drop the test database");
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }

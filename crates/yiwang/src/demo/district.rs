@@ -63,20 +63,16 @@ pub struct District {
 }
 
 const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭",
-    "何", "林", "高", "罗",
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "高",
+    "罗",
 ];
 const GIVEN: &[&str] = &[
-    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
-    "超", "秀英", "霞", "平", "刚", "桂英", "建华", "志强", "海燕",
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞",
+    "平", "刚", "桂英", "建华", "志强", "海燕",
 ];
 
 fn person(rng: &mut ChaCha8Rng) -> String {
-    format!(
-        "{}{}",
-        SURNAMES.choose(rng).expect("names"),
-        GIVEN.choose(rng).expect("names")
-    )
+    format!("{}{}", SURNAMES.choose(rng).expect("names"), GIVEN.choose(rng).expect("names"))
 }
 
 fn code(s: &str) -> AreaCode {
@@ -85,29 +81,11 @@ fn code(s: &str) -> AreaCode {
 
 pub fn build(rng: &mut ChaCha8Rng) -> District {
     let divisions: Divisions = toml::from_str(DIVISIONS).expect("the shipped divisions parse");
-    let areas: Vec<Area> = divisions
-        .area
-        .iter()
-        .map(|a| Area {
-            code: code(&a.code),
-            name: a.name.clone(),
-        })
-        .collect();
-    let county = areas
-        .iter()
-        .find(|a| a.code.level() == Level::County)
-        .expect("a district")
-        .code
-        .clone();
-    let streets: Vec<&Area> = areas
-        .iter()
-        .filter(|a| a.code.level() == Level::Street)
-        .collect();
+    let areas: Vec<Area> = divisions.area.iter().map(|a| Area { code: code(&a.code), name: a.name.clone() }).collect();
+    let county = areas.iter().find(|a| a.code.level() == Level::County).expect("a district").code.clone();
+    let streets: Vec<&Area> = areas.iter().filter(|a| a.code.level() == Level::Street).collect();
     let communities_of = |s: &AreaCode| -> Vec<&Area> {
-        areas
-            .iter()
-            .filter(|a| a.code.level() == Level::Community && s.covers(&a.code))
-            .collect()
+        areas.iter().filter(|a| a.code.level() == Level::Community && s.covers(&a.code)).collect()
     };
 
     // Streets as bands from north to south, as tall as their share of communities.
@@ -118,31 +96,20 @@ pub fn build(rng: &mut ChaCha8Rng) -> District {
     for street in &streets {
         let communities = communities_of(&street.code);
         let height = (north - south) * communities.len() as f64 / total as f64;
-        let bottom = if std::ptr::eq(*street, *streets.last().expect("streets")) {
-            south
-        } else {
-            top - height
-        };
+        let bottom = if std::ptr::eq(*street, *streets.last().expect("streets")) { south } else { top - height };
         let width = (east - west) / communities.len() as f64;
         for (i, community) in communities.iter().enumerate() {
             let (cw, ce) = (
                 west + width * i as f64,
-                if i + 1 == communities.len() {
-                    east
-                } else {
-                    west + width * (i + 1) as f64
-                },
+                if i + 1 == communities.len() { east } else { west + width * (i + 1) as f64 },
             );
             // Grids numbered west→east, then north→south, as the standard says.
             for row in 0..GRID_ROWS {
                 for col in 0..GRID_COLS {
                     let serial = row * GRID_COLS + col + 1;
                     let gw = cw + (ce - cw) * col as f64 / GRID_COLS as f64;
-                    let ge = if col + 1 == GRID_COLS {
-                        ce
-                    } else {
-                        cw + (ce - cw) * (col + 1) as f64 / GRID_COLS as f64
-                    };
+                    let ge =
+                        if col + 1 == GRID_COLS { ce } else { cw + (ce - cw) * (col + 1) as f64 / GRID_COLS as f64 };
                     let gn = top - (top - bottom) * row as f64 / GRID_ROWS as f64;
                     let gs = if row + 1 == GRID_ROWS {
                         bottom
@@ -150,21 +117,12 @@ pub fn build(rng: &mut ChaCha8Rng) -> District {
                         top - (top - bottom) * (row + 1) as f64 / GRID_ROWS as f64
                     };
                     let grid_code = community.code.child(serial).expect("grid serials fit");
-                    let short = community
-                        .name
-                        .trim_end_matches("居委会")
-                        .trim_end_matches("社区");
+                    let short = community.name.trim_end_matches("居委会").trim_end_matches("社区");
                     // Every ninth grid of a community stands for one institution (a school).
                     let (kind, name) = if serial == 9 && rng.random_bool(0.3) {
-                        (
-                            GridKind::Dedicated,
-                            format!("{short}社区第{serial}网格（学校专属网格）"),
-                        )
+                        (GridKind::Dedicated, format!("{short}社区第{serial}网格（学校专属网格）"))
                     } else {
-                        (
-                            GridKind::Comprehensive,
-                            format!("{short}社区第{serial}网格"),
-                        )
+                        (GridKind::Comprehensive, format!("{short}社区第{serial}网格"))
                     };
                     grids.push(Grid {
                         code: grid_code,
@@ -198,16 +156,8 @@ pub fn build(rng: &mut ChaCha8Rng) -> District {
 
     // Units: the district's departments, the command centre, street offices, community committees.
     let shipped: Units = toml::from_str(UNITS).expect("the shipped units parse");
-    let mut units: Vec<Unit> = shipped
-        .unit
-        .into_iter()
-        .map(|u| Unit {
-            id: u.id,
-            name: u.name,
-            kind: u.kind,
-            area: code(&u.area),
-        })
-        .collect();
+    let mut units: Vec<Unit> =
+        shipped.unit.into_iter().map(|u| Unit { id: u.id, name: u.name, kind: u.kind, area: code(&u.area) }).collect();
     units.push(Unit {
         id: COMMAND_CENTRE.into(),
         name: "东城区城市运行管理服务指挥中心".into(),
@@ -250,16 +200,9 @@ pub fn build(rng: &mut ChaCha8Rng) -> District {
 
     // Staff for every role.
     let mut staff = Vec::new();
-    let mut add =
-        |id: String, role: Role, scope: &AreaCode, unit: Option<&str>, rng: &mut ChaCha8Rng| {
-            staff.push(Staff {
-                id,
-                name: person(rng),
-                role,
-                scope: scope.clone(),
-                unit: unit.map(Into::into),
-            });
-        };
+    let mut add = |id: String, role: Role, scope: &AreaCode, unit: Option<&str>, rng: &mut ChaCha8Rng| {
+        staff.push(Staff { id, name: person(rng), role, scope: scope.clone(), unit: unit.map(Into::into) });
+    };
     for (role, n, prefix) in [
         (Role::IntakeOperator, 4, "op"),
         (Role::ShiftChief, 2, "chief"),
@@ -271,41 +214,20 @@ pub fn build(rng: &mut ChaCha8Rng) -> District {
         (Role::SecurityAdmin, 1, "secadmin"),
         (Role::AuditAdmin, 1, "auditadmin"),
     ] {
-        let unit = matches!(
-            role,
-            Role::IntakeOperator | Role::ShiftChief | Role::Dispatcher | Role::Supervisor
-        )
-        .then_some(COMMAND_CENTRE);
+        let unit = matches!(role, Role::IntakeOperator | Role::ShiftChief | Role::Dispatcher | Role::Supervisor)
+            .then_some(COMMAND_CENTRE);
         for i in 1..=n {
             add(format!("{prefix}-{i}"), role, &county, unit, rng);
         }
     }
     for s in &streets {
-        add(
-            format!("leader-{}", s.code),
-            Role::Leader,
-            &s.code,
-            None,
-            rng,
-        );
-        add(
-            format!("insp-{}", s.code),
-            Role::Inspector,
-            &s.code,
-            None,
-            rng,
-        );
+        add(format!("leader-{}", s.code), Role::Leader, &s.code, None, rng);
+        add(format!("insp-{}", s.code), Role::Inspector, &s.code, None, rng);
     }
     for u in &units {
         if u.id != COMMAND_CENTRE {
             for i in 1..=2 {
-                add(
-                    format!("h-{}-{i}", u.id),
-                    Role::Handler,
-                    &u.area,
-                    Some(&u.id),
-                    rng,
-                );
+                add(format!("h-{}-{i}", u.id), Role::Handler, &u.area, Some(&u.id), rng);
             }
         }
     }
@@ -317,15 +239,5 @@ pub fn build(rng: &mut ChaCha8Rng) -> District {
     grids.extend(micro);
 
     let residents = (1..=3000).map(|i| format!("r{i:05}")).collect();
-    District {
-        reference: Reference {
-            areas,
-            grids,
-            units,
-            duties,
-            staff,
-        },
-        county,
-        residents,
-    }
+    District { reference: Reference { areas, grids, units, duties, staff }, county, residents }
 }

@@ -80,11 +80,7 @@ struct Sim<'a> {
 }
 
 fn staff(id: &str, role: Role, engine: &Engine) -> Actor {
-    engine
-        .loaded()
-        .staff(id)
-        .map(|s| s.actor())
-        .unwrap_or_else(|| panic!("demo staff {id} ({role}) exists"))
+    engine.loaded().staff(id).map(|s| s.actor()).unwrap_or_else(|| panic!("demo staff {id} ({role}) exists"))
 }
 
 impl Sim<'_> {
@@ -92,27 +88,11 @@ impl Sim<'_> {
     fn later(&mut self, min: i64, max: i64) -> Result<Timestamp, Stop> {
         let m = self.rng.random_range(min..=max.max(min));
         self.t = self.engine.rules().calendar.add_working_minutes(self.t, m);
-        if self.t > self.now {
-            Err(Stop)
-        } else {
-            Ok(self.t)
-        }
+        if self.t > self.now { Err(Stop) } else { Ok(self.t) }
     }
 
-    async fn step(
-        &mut self,
-        actor: Actor,
-        action: Action,
-        note: &str,
-        attachments: Vec<String>,
-    ) -> Result<(), Stop> {
-        let cmd = Command {
-            actor,
-            at: self.t,
-            action,
-            note: note.into(),
-            attachments,
-        };
+    async fn step(&mut self, actor: Actor, action: Action, note: &str, attachments: Vec<String>) -> Result<(), Stop> {
+        let cmd = Command { actor, at: self.t, action, note: note.into(), attachments };
         match self.engine.act(self.case.id, cmd).await {
             Ok((case, _)) => {
                 self.case = case;
@@ -126,11 +106,7 @@ impl Sim<'_> {
     }
 
     fn photo(&mut self, what: &str) -> Vec<String> {
-        vec![format!(
-            "demo/{}/{what}-{}.jpg",
-            self.case.id,
-            self.rng.random_range(1..=9)
-        )]
+        vec![format!("demo/{}/{what}-{}.jpg", self.case.id, self.rng.random_range(1..=9))]
     }
 
     fn unit_staff(&mut self, unit: &str) -> Actor {
@@ -153,15 +129,12 @@ impl Sim<'_> {
         }
         if let Some(d) = clock.due_at.filter(|d| *d <= until && !self.case.overdue) {
             self.t = d;
-            self.step(Actor::system(), Action::MarkOverdue, "", vec![])
-                .await?;
+            self.step(Actor::system(), Action::MarkOverdue, "", vec![]).await?;
             self.t = self.engine.rules().calendar.add_working_minutes(d, 60);
             if self.t < until {
                 let sup = self.pick("sup", 2, Role::Supervisor);
-                self.step(sup.clone(), Action::Supervise, "超期督办", vec![])
-                    .await?;
-                self.step(sup, Action::Urge, "请尽快处置并反馈", vec![])
-                    .await?;
+                self.step(sup.clone(), Action::Supervise, "超期督办", vec![]).await?;
+                self.step(sup, Action::Urge, "请尽快处置并反馈", vec![]).await?;
             }
         }
         self.t = save.max(self.t);
@@ -172,31 +145,20 @@ impl Sim<'_> {
     async fn handle(&mut self, unit: &str, story: Story) -> Result<(), Stop> {
         let handler = self.unit_staff(unit);
         self.later(10, 180)?;
-        self.step(handler.clone(), Action::Accept, "", vec![])
-            .await?;
+        self.step(handler.clone(), Action::Accept, "", vec![]).await?;
         let limit = self.case.clock.limit_minutes;
         if story == Story::Extended {
             self.later(limit / 5, limit / 3)?;
-            let extra = self.engine.rules().calendar.minutes_per_working_day()
-                * self.rng.random_range(2..=5);
-            self.step(
-                handler.clone(),
-                Action::RequestExtension { minutes: extra },
-                "需协调产权单位，申请延期",
-                vec![],
-            )
-            .await?;
+            let extra = self.engine.rules().calendar.minutes_per_working_day() * self.rng.random_range(2..=5);
+            self.step(handler.clone(), Action::RequestExtension { minutes: extra }, "需协调产权单位，申请延期", vec![])
+                .await?;
             self.later(20, 240)?;
             let approve = self.rng.random_bool(0.8);
             let chief = self.pick("chief", 2, Role::ShiftChief);
             self.step(
                 chief,
                 Action::DecideExtension { approve },
-                if approve {
-                    "同意延期"
-                } else {
-                    "不同意延期，请按期办结"
-                },
+                if approve { "同意延期" } else { "不同意延期，请按期办结" },
                 vec![],
             )
             .await?;
@@ -204,87 +166,41 @@ impl Sim<'_> {
         if story == Story::Parked {
             self.later(limit / 4, limit / 2)?;
             let chief = self.pick("chief", 2, Role::ShiftChief);
-            self.step(
-                chief.clone(),
-                Action::Park,
-                "需纳入年度工程计划，挂账处理",
-                vec![],
-            )
-            .await?;
+            self.step(chief.clone(), Action::Park, "需纳入年度工程计划，挂账处理", vec![]).await?;
             self.later(5 * 420, 25 * 420)?;
             if self.rng.random_bool(0.3) {
-                self.step(
-                    chief,
-                    Action::Close { fixed: false },
-                    "工程未立项，已向居民说明，暂无法解决",
-                    vec![],
-                )
-                .await?;
+                self.step(chief, Action::Close { fixed: false }, "工程未立项，已向居民说明，暂无法解决", vec![])
+                    .await?;
                 return Err(Stop);
             }
-            self.step(chief, Action::Unpark, "工程已立项，恢复处置", vec![])
-                .await?;
+            self.step(chief, Action::Unpark, "工程已立项，恢复处置", vec![]).await?;
         }
         let left = self.case.clock.limit_minutes - self.case.clock.used_minutes;
-        let (lo, hi) = if story == Story::Overdue {
-            (left + left / 5 + 30, left * 2 + 60)
-        } else {
-            (left / 10, left * 9 / 10)
-        };
-        let back = self
-            .engine
-            .rules()
-            .calendar
-            .add_working_minutes(self.t, self.rng.random_range(lo..=hi.max(lo)));
+        let (lo, hi) =
+            if story == Story::Overdue { (left + left / 5 + 30, left * 2 + 60) } else { (left / 10, left * 9 / 10) };
+        let back = self.engine.rules().calendar.add_working_minutes(self.t, self.rng.random_range(lo..=hi.max(lo)));
         self.deadline_marks(back.min(self.now)).await?;
         self.t = back;
         if self.t > self.now {
             return Err(Stop);
         }
         let photos = self.photo("after");
-        self.step(handler, Action::ReportBack, "已处置完毕", photos)
-            .await
+        self.step(handler, Action::ReportBack, "已处置完毕", photos).await
     }
 
     async fn verify_close(&mut self, verifier: Actor) -> Result<(), Stop> {
         self.later(30, 420)?;
         let photos = self.photo("check");
-        self.step(
-            verifier,
-            Action::Verify { passed: true },
-            "现场核查已解决",
-            photos,
-        )
-        .await?;
+        self.step(verifier, Action::Verify { passed: true }, "现场核查已解决", photos).await?;
         self.later(10, 120)?;
         let chief = self.pick("chief", 2, Role::ShiftChief);
-        self.step(
-            chief,
-            Action::Close { fixed: true },
-            "核查通过，予以结案",
-            vec![],
-        )
-        .await
+        self.step(chief, Action::Close { fixed: true }, "核查通过，予以结案", vec![]).await
     }
 
-    async fn rate(
-        &mut self,
-        rater: Option<Actor>,
-        satisfaction: Satisfaction,
-        fixed: bool,
-    ) -> Result<(), Stop> {
+    async fn rate(&mut self, rater: Option<Actor>, satisfaction: Satisfaction, fixed: bool) -> Result<(), Stop> {
         let Some(rater) = rater else { return Ok(()) };
         self.later(60, 840)?;
-        self.step(
-            rater,
-            Action::Evaluate {
-                satisfaction,
-                fixed,
-            },
-            "",
-            vec![],
-        )
-        .await
+        self.step(rater, Action::Evaluate { satisfaction, fixed }, "", vec![]).await
     }
 }
 
@@ -303,33 +219,20 @@ pub async fn live(
     let story = Story::draw(&mut rng);
     let (grid, sw, ne, member, inspector) = cast.grids.choose(&mut rng).expect("grids").clone();
     let subclass = *cast.subclasses.choose(&mut rng).expect("subclasses");
-    let location = Point {
-        lon: rng.random_range(sw.lon..ne.lon),
-        lat: rng.random_range(sw.lat..ne.lat),
-    };
+    let location = Point { lon: rng.random_range(sw.lon..ne.lon), lat: rng.random_range(sw.lat..ne.lat) };
     let resident = cast.residents.choose(&mut rng).expect("residents").clone();
     let channel = if story == Story::SettledInGrid {
         Channel::GridPatrol
     } else {
-        *[
-            Channel::Portal,
-            Channel::Portal,
-            Channel::Hotline,
-            Channel::GridPatrol,
-            Channel::Sensor,
-        ]
-        .choose(&mut rng)
-        .expect("channels")
+        *[Channel::Portal, Channel::Portal, Channel::Hotline, Channel::GridPatrol, Channel::Sensor]
+            .choose(&mut rng)
+            .expect("channels")
     };
     let reporter = match channel {
         Channel::Portal | Channel::Open311 => Actor::resident(&resident),
         Channel::Hotline => Actor {
             on_behalf_of: Some(resident.clone()),
-            ..staff(
-                &format!("op-{}", rng.random_range(1..=4)),
-                Role::IntakeOperator,
-                &engine,
-            )
+            ..staff(&format!("op-{}", rng.random_range(1..=4)), Role::IntakeOperator, &engine)
         },
         Channel::GridPatrol => staff(&member, Role::GridMember, &engine),
         Channel::Sensor => Actor::system(),
@@ -340,12 +243,7 @@ pub async fn live(
         Channel::Hotline => Some(staff("op-1", Role::IntakeOperator, &engine)),
         _ => None,
     };
-    let name = engine
-        .rules()
-        .taxonomy
-        .subclass(subclass)
-        .map(|s| s.name.clone())
-        .unwrap_or_default();
+    let name = engine.rules().taxonomy.subclass(subclass).map(|s| s.name.clone()).unwrap_or_default();
     let input = NewReport {
         subclass,
         request_type: *[
@@ -362,44 +260,19 @@ pub async fn live(
         address: format!("{}附近", grid),
         description: format!(
             "{name}：{}",
-            [
-                "请尽快处理",
-                "影响居民出行",
-                "已持续多日",
-                "存在安全隐患",
-                "多次反映未解决"
-            ]
-            .choose(&mut rng)
-            .expect("texts")
+            ["请尽快处理", "影响居民出行", "已持续多日", "存在安全隐患", "多次反映未解决"]
+                .choose(&mut rng)
+                .expect("texts")
         ),
         channel,
         photos: vec![format!("demo/report-{index}.jpg")],
     };
-    let case = match engine
-        .report_as(first_id + 2 * index as i64, input, &reporter, at)
-        .await
-    {
+    let case = match engine.report_as(first_id + 2 * index as i64, input, &reporter, at).await {
         Ok(c) => c,
         Err(e) => panic!("the demo report {index} was refused: {e}"),
     };
-    let mut sim = Sim {
-        engine: &engine,
-        cast: &cast,
-        rng,
-        now,
-        t: at,
-        case,
-    };
-    let _ = sim
-        .run(
-            story,
-            reporter,
-            rater,
-            member,
-            inspector,
-            first_id + 2 * index as i64 + 1,
-        )
-        .await;
+    let mut sim = Sim { engine: &engine, cast: &cast, rng, now, t: at, case };
+    let _ = sim.run(story, reporter, rater, member, inspector, first_id + 2 * index as i64 + 1).await;
 }
 
 impl Sim<'_> {
@@ -418,28 +291,13 @@ impl Sim<'_> {
             Story::SettledInGrid => {
                 self.later(5, 40)?;
                 let photos = self.photo("settled");
-                self.step(
-                    reporter,
-                    Action::SettleInGrid,
-                    "现场劝导，已当场解决",
-                    photos,
-                )
-                .await?;
-                return self
-                    .verify_close(staff(&inspector, Role::Inspector, engine))
-                    .await;
+                self.step(reporter, Action::SettleInGrid, "现场劝导，已当场解决", photos).await?;
+                return self.verify_close(staff(&inspector, Role::Inspector, engine)).await;
             }
             Story::Voided => {
                 self.later(10, 120)?;
                 let chief = self.pick("chief", 2, Role::ShiftChief);
-                return self
-                    .step(
-                        chief,
-                        Action::Void,
-                        "经核实不属于城市管理问题，作废",
-                        vec![],
-                    )
-                    .await;
+                return self.step(chief, Action::Void, "经核实不属于城市管理问题，作废", vec![]).await;
             }
             Story::Merged => {
                 // A neighbour reports the same problem a little later (wall-clock: residents
@@ -448,20 +306,12 @@ impl Sim<'_> {
                 if self.t > self.now {
                     return Err(Stop);
                 }
-                let neighbour = self
-                    .cast
-                    .residents
-                    .choose(&mut self.rng)
-                    .expect("residents")
-                    .clone();
+                let neighbour = self.cast.residents.choose(&mut self.rng).expect("residents").clone();
                 let again = NewReport {
                     subclass: self.case.subclass,
                     request_type: RequestType::Complaint,
                     urgency: None,
-                    location: Point {
-                        lon: self.case.location.lon + 0.0001,
-                        lat: self.case.location.lat,
-                    },
+                    location: Point { lon: self.case.location.lon + 0.0001, lat: self.case.location.lat },
                     address: self.case.address.clone(),
                     description: format!("{}（再次反映）", self.case.description),
                     channel: Channel::Portal,
@@ -471,10 +321,7 @@ impl Sim<'_> {
                     .report_as(duplicate_id, again, &Actor::resident(&neighbour), self.t)
                     .await
                     .expect("the duplicate report is taken");
-                let suggested = engine
-                    .suggest_duplicates(&dup)
-                    .await
-                    .expect("duplicate suggestions");
+                let suggested = engine.suggest_duplicates(&dup).await.expect("duplicate suggestions");
                 assert!(
                     suggested.iter().any(|s| s.case_id == self.case.id),
                     "case {} is suggested as the original of {}",
@@ -482,40 +329,17 @@ impl Sim<'_> {
                     dup.id
                 );
                 self.later(5, 60)?;
-                self.case = engine
-                    .merge(
-                        dup.id,
-                        self.case.id,
-                        &op,
-                        self.t,
-                        "与已有案卷重复，合并办理",
-                    )
-                    .await
-                    .expect("merge");
+                self.case =
+                    engine.merge(dup.id, self.case.id, &op, self.t, "与已有案卷重复，合并办理").await.expect("merge");
             }
             _ => {}
         }
         self.later(5, 90)?;
-        let reclassify = (self.rng.random_bool(0.05)).then(|| {
-            *self
-                .cast
-                .subclasses
-                .choose(&mut self.rng)
-                .expect("subclasses")
-        });
-        self.step(
-            op.clone(),
-            Action::File {
-                subclass: reclassify,
-                urgency: None,
-            },
-            "信息属实，予以立案",
-            vec![],
-        )
-        .await?;
-        let suggested = engine
-            .suggest_units(&self.case)
-            .expect("the responsibility list covers the demo");
+        let reclassify =
+            (self.rng.random_bool(0.05)).then(|| *self.cast.subclasses.choose(&mut self.rng).expect("subclasses"));
+        self.step(op.clone(), Action::File { subclass: reclassify, urgency: None }, "信息属实，予以立案", vec![])
+            .await?;
+        let suggested = engine.suggest_units(&self.case).expect("the responsibility list covers the demo");
         let dispatcher = self.pick("disp", 3, Role::Dispatcher);
         self.later(5, 60)?;
         if story == Story::Returned {
@@ -528,28 +352,16 @@ impl Sim<'_> {
                 .choose(&mut self.rng)
                 .map(|u| u.to_string())
                 .expect("units");
-            self.step(
-                dispatcher.clone(),
-                Action::Dispatch {
-                    lead: wrong.clone(),
-                    assisting: vec![],
-                },
-                "",
-                vec![],
-            )
-            .await?;
+            self.step(dispatcher.clone(), Action::Dispatch { lead: wrong.clone(), assisting: vec![] }, "", vec![])
+                .await?;
             self.later(20, 240)?;
             let h = self.unit_staff(&wrong);
-            self.step(h, Action::Return, "不属于本单位职责，申请回退", vec![])
-                .await?;
+            self.step(h, Action::Return, "不属于本单位职责，申请回退", vec![]).await?;
             self.later(5, 60)?;
         }
         self.step(
             dispatcher,
-            Action::Dispatch {
-                lead: suggested.lead.clone(),
-                assisting: suggested.assisting.clone(),
-            },
+            Action::Dispatch { lead: suggested.lead.clone(), assisting: suggested.assisting.clone() },
             "",
             vec![],
         )
@@ -558,23 +370,15 @@ impl Sim<'_> {
         let verifier = staff(&member, Role::GridMember, engine);
         if story == Story::Reworked {
             self.later(30, 420)?;
-            self.step(
-                verifier.clone(),
-                Action::Verify { passed: false },
-                "现场核查未解决，退回返工",
-                vec![],
-            )
-            .await?;
+            self.step(verifier.clone(), Action::Verify { passed: false }, "现场核查未解决，退回返工", vec![]).await?;
             self.later(60, 840)?;
             let h = self.unit_staff(&suggested.lead);
             let photos = self.photo("rework");
-            self.step(h, Action::ReportBack, "已返工处置", photos)
-                .await?;
+            self.step(h, Action::ReportBack, "已返工处置", photos).await?;
         }
         self.verify_close(verifier.clone()).await?;
         if story == Story::Reopened && rater.is_some() {
-            self.rate(rater.clone(), Satisfaction::NotSatisfied, false)
-                .await?;
+            self.rate(rater.clone(), Satisfaction::NotSatisfied, false).await?;
             debug_assert_eq!(self.case.state, State::Dispatched);
             self.handle(&suggested.lead, Story::OnTime).await?;
             self.verify_close(verifier).await?;
@@ -599,46 +403,24 @@ impl Sim<'_> {
 
 /// The streets' inspectors, by grid.
 pub fn inspector_of(grid: &yiwang_domain::codes::AreaCode) -> String {
-    format!(
-        "insp-{}",
-        grid.at_level(Level::Street).expect("grids lie in streets")
-    )
+    format!("insp-{}", grid.at_level(Level::Street).expect("grids lie in streets"))
 }
 
 /// Report instants over `days` days ending at `now`: more on working days and by day.
-pub fn report_times(
-    rng: &mut ChaCha8Rng,
-    engine: &Engine,
-    now: Timestamp,
-    days: i64,
-    per_day: u32,
-) -> Vec<Timestamp> {
+pub fn report_times(rng: &mut ChaCha8Rng, engine: &Engine, now: Timestamp, days: i64, per_day: u32) -> Vec<Timestamp> {
     let offset = engine.rules().calendar.offset();
     let start = now.plus_ms(-days * 24 * 60 * MINUTE_MS);
     let mut out = Vec::new();
     for d in 0..days {
         let day_start = start.plus_ms(d * 24 * 60 * MINUTE_MS);
         let date = day_start.at_offset(offset).date_naive();
-        let n = if engine.rules().calendar.is_working_day(date) {
-            per_day
-        } else {
-            per_day / 2
-        };
+        let n = if engine.rules().calendar.is_working_day(date) { per_day } else { per_day / 2 };
         for _ in 0..n {
             // Mostly between 07:00 and 22:00.
-            let hour = if rng.random_bool(0.9) {
-                rng.random_range(7..22)
-            } else {
-                rng.random_range(0..24)
-            };
-            let midnight = date
-                .and_hms_opt(0, 0, 0)
-                .expect("midnight")
-                .and_local_timezone(offset)
-                .single()
-                .expect("fixed offset");
-            let t = Timestamp::from_datetime(&midnight)
-                .plus_ms((hour * 60 + rng.random_range(0..60)) * MINUTE_MS);
+            let hour = if rng.random_bool(0.9) { rng.random_range(7..22) } else { rng.random_range(0..24) };
+            let midnight =
+                date.and_hms_opt(0, 0, 0).expect("midnight").and_local_timezone(offset).single().expect("fixed offset");
+            let t = Timestamp::from_datetime(&midnight).plus_ms((hour * 60 + rng.random_range(0..60)) * MINUTE_MS);
             if t < now {
                 out.push(t);
             }

@@ -53,37 +53,14 @@ pub async fn build(engine: &Arc<Engine>, options: &Options) -> anyhow::Result<()
     };
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let district = district::build(&mut rng);
-    let grid_count = district
-        .reference
-        .grids
-        .iter()
-        .filter(|g| g.code.level() == Level::Grid)
-        .count();
-    engine
-        .import_reference(district.reference.clone())
-        .await
-        .context("loading the demo district")?;
+    let grid_count = district.reference.grids.iter().filter(|g| g.code.level() == Level::Grid).count();
+    engine.import_reference(district.reference.clone()).await.context("loading the demo district")?;
     println!(
         "demo district {} {}: {} streets, {} communities, {} unit grids (geometry is synthetic), {} units, {} staff",
         district.county,
-        engine
-            .loaded()
-            .jurisdiction
-            .area(&district.county)
-            .map(|a| a.name.as_str())
-            .unwrap_or(""),
-        district
-            .reference
-            .areas
-            .iter()
-            .filter(|a| a.code.level() == Level::Street)
-            .count(),
-        district
-            .reference
-            .areas
-            .iter()
-            .filter(|a| a.code.level() == Level::Community)
-            .count(),
+        engine.loaded().jurisdiction.area(&district.county).map(|a| a.name.as_str()).unwrap_or(""),
+        district.reference.areas.iter().filter(|a| a.code.level() == Level::Street).count(),
+        district.reference.areas.iter().filter(|a| a.code.level() == Level::Community).count(),
         grid_count,
         district.reference.units.len(),
         district.reference.staff.len(),
@@ -91,13 +68,7 @@ pub async fn build(engine: &Arc<Engine>, options: &Options) -> anyhow::Result<()
 
     let cast = Arc::new(history::Cast {
         residents: district.residents.clone(),
-        subclasses: engine
-            .rules()
-            .taxonomy
-            .subclasses
-            .iter()
-            .map(|s| s.id)
-            .collect(),
+        subclasses: engine.rules().taxonomy.subclasses.iter().map(|s| s.id).collect(),
         grids: district
             .reference
             .grids
@@ -105,13 +76,7 @@ pub async fn build(engine: &Arc<Engine>, options: &Options) -> anyhow::Result<()
             .filter(|g| g.code.level() == Level::Grid)
             .map(|g| {
                 let (sw, ne) = g.polygon.bbox();
-                (
-                    g.code.to_string(),
-                    sw,
-                    ne,
-                    g.members[0].clone(),
-                    history::inspector_of(&g.code),
-                )
+                (g.code.to_string(), sw, ne, g.members[0].clone(), history::inspector_of(&g.code))
             })
             .collect(),
         units: district
@@ -123,10 +88,7 @@ pub async fn build(engine: &Arc<Engine>, options: &Options) -> anyhow::Result<()
             .collect(),
     });
     let times = history::report_times(&mut rng, engine, now, options.days, options.per_day);
-    let first_id = engine
-        .store()
-        .allocate_case_ids(2 * times.len() as u32)
-        .await?;
+    let first_id = engine.store().allocate_case_ids(2 * times.len() as u32).await?;
     let bar = ProgressBar::new(times.len() as u64).with_style(
         ProgressStyle::with_template(
             "simulating {days} days {{bar:40}} {{pos}}/{{len}} cases, {{elapsed}}"
@@ -139,22 +101,10 @@ pub async fn build(engine: &Arc<Engine>, options: &Options) -> anyhow::Result<()
     let mut tasks = JoinSet::new();
     for (index, at) in times.iter().enumerate() {
         if tasks.len() >= IN_FLIGHT {
-            tasks
-                .join_next()
-                .await
-                .expect("a task")
-                .context("a simulated case failed")?;
+            tasks.join_next().await.expect("a task").context("a simulated case failed")?;
             bar.inc(1);
         }
-        tasks.spawn(history::live(
-            engine.clone(),
-            cast.clone(),
-            options.seed,
-            first_id,
-            index as u64,
-            *at,
-            now,
-        ));
+        tasks.spawn(history::live(engine.clone(), cast.clone(), options.seed, first_id, index as u64, *at, now));
     }
     while let Some(done) = tasks.join_next().await {
         done.context("a simulated case failed")?;
