@@ -3,27 +3,54 @@
 //! Architecture invariant: the only crate that knows HTTP. Handlers parse requests into domain
 //! types, call the engine, and turn its answers into responses; they decide nothing themselves.
 
+pub mod api;
+pub mod caller;
+pub mod error;
+pub mod view;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use utoipa_swagger_ui::SwaggerUi;
 use yiwang_domain::codes::Level;
 use yiwang_engine::Engine;
 
-#[derive(Clone)]
-pub struct AppState(pub Arc<Engine>);
+use crate::caller::Authenticator;
+use crate::error::ApiError;
 
-pub fn router(engine: Arc<Engine>) -> Router {
-    Router::new().route("/", get(home)).route("/healthz", get(healthz)).with_state(AppState(engine))
+/// Largest request body accepted by JSON endpoints.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// Everything a request handler may use.
+pub struct App {
+    pub engine: Arc<Engine>,
+    pub auth: Arc<dyn Authenticator>,
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+pub fn router(app: App) -> Router {
+    let (api, openapi) = api::router().split_for_parts();
+    Router::new()
+        .merge(api)
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .route("/", get(home))
+        .route("/healthz", get(healthz))
+        .fallback(|| async { ApiError::not_found("没有这个地址", "no such address") })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(error::localize))
+        .with_state(AppState(Arc::new(app)))
 }
 
 /// Serves until ctrl-c or SIGTERM, then finishes the requests in flight.
-pub async fn serve(engine: Arc<Engine>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, router(engine)).with_graceful_shutdown(shutdown()).await
+pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown()).await
 }
 
 pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
@@ -46,8 +73,8 @@ async fn shutdown() {
 }
 
 /// 200 once the store answers: the engine is up and its reference data loaded.
-async fn healthz(State(AppState(engine)): State<AppState>) -> Response {
-    match engine.store().ledger_head().await {
+async fn healthz(State(app): State<AppState>) -> Response {
+    match app.0.engine.store().ledger_head().await {
         Ok(head) => {
             (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("ok {}\n", head.seq))
                 .into_response()
@@ -60,7 +87,8 @@ async fn healthz(State(AppState(engine)): State<AppState>) -> Response {
 }
 
 /// A minimal first page: where this deployment is and how much it holds.
-async fn home(State(AppState(engine)): State<AppState>) -> Response {
+async fn home(State(app): State<AppState>) -> Response {
+    let engine = &app.0.engine;
     let loaded = engine.loaded();
     let top: Vec<String> = loaded
         .jurisdiction

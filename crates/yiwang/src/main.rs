@@ -157,7 +157,8 @@ async fn serve(cli: &Cli, engine: Arc<Engine>) -> anyhow::Result<()> {
     let listener = yiwang_server::bind(cli.listen).await.with_context(|| format!("listening on {}", cli.listen))?;
     let addr = listener.local_addr()?;
     println!("yiwang is serving at http://{addr}/  (stop with Ctrl-C)");
-    yiwang_server::serve(engine, listener).await?;
+    let app = yiwang_server::App { engine, auth: Arc::new(yiwang_server::caller::Anonymous) };
+    yiwang_server::serve(app, listener).await?;
     Ok(())
 }
 
