@@ -286,8 +286,7 @@ impl Engine {
             let absorb =
                 Command { action: Action::AbsorbDuplicate { duplicate, reporter: dup.reporter.clone() }, ..mark };
             let (m2, e1) = case::decide(&master, &absorb, &self.rules)?;
-            match self.commit(vec![Change { case: d2, event: e2 }, Change { case: m2.clone(), event: e1 }]).await
-            {
+            match self.commit(vec![Change { case: d2, event: e2 }, Change { case: m2.clone(), event: e1 }]).await {
                 Ok(_) => return Ok(m2),
                 Err(e @ StoreError::Conflict { .. }) => last = Some(e),
                 Err(e) => return Err(e.into()),

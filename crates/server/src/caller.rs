@@ -45,6 +45,10 @@ pub trait Authenticator: Send + Sync + 'static {
     /// The caller of a request: anonymous when it carries no credentials; an error (401) when it
     /// carries credentials that are wrong, expired or locked.
     async fn identify(&self, parts: &Parts, lang: Lang) -> Result<Caller, ApiError>;
+
+    /// The caller an API key stands for (Open311 sends it as a parameter), or `None` when the
+    /// key is unknown or revoked.
+    async fn api_key(&self, key: &str, lang: Lang) -> Result<Option<Caller>, ApiError>;
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -68,5 +72,9 @@ pub struct Anonymous;
 impl Authenticator for Anonymous {
     async fn identify(&self, _: &Parts, lang: Lang) -> Result<Caller, ApiError> {
         Ok(Caller::anonymous(lang))
+    }
+
+    async fn api_key(&self, _: &str, _: Lang) -> Result<Option<Caller>, ApiError> {
+        Ok(None)
     }
 }

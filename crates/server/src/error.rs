@@ -41,7 +41,12 @@ impl ApiError {
     /// An internal fault: logged with its detail, answered as a plain 500.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误，请稍后再试", "internal error; please try again later")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "服务器内部错误，请稍后再试",
+            "internal error; please try again later",
+        )
     }
 
     pub fn unauthenticated() -> Self {
@@ -67,10 +72,20 @@ impl ApiError {
 /// The HTTP status of a domain refusal, by its code.
 fn status_of(code: &str) -> StatusCode {
     match code {
-        "role_not_allowed" | "outside_jurisdiction" | "not_your_unit" | "own_unit_close" | "self_verification"
-        | "not_reporter" | "not_own_report" => StatusCode::FORBIDDEN,
-        "illegal_transition" | "extension_pending" | "no_extension_request" | "already_rated" | "not_due"
-        | "merge_into_closed" | "case_exists" => StatusCode::CONFLICT,
+        "role_not_allowed"
+        | "outside_jurisdiction"
+        | "not_your_unit"
+        | "own_unit_close"
+        | "self_verification"
+        | "not_reporter"
+        | "not_own_report" => StatusCode::FORBIDDEN,
+        "illegal_transition"
+        | "extension_pending"
+        | "no_extension_request"
+        | "already_rated"
+        | "not_due"
+        | "merge_into_closed"
+        | "case_exists" => StatusCode::CONFLICT,
         "case_not_found" => StatusCode::NOT_FOUND,
         _ => StatusCode::BAD_REQUEST,
     }
@@ -86,7 +101,9 @@ impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         match e {
             EngineError::Refused(r) => r.into(),
-            EngineError::NotFound(id) => ApiError::not_found(format!("案卷 {id} 不存在"), format!("case {id} does not exist")),
+            EngineError::NotFound(id) => {
+                ApiError::not_found(format!("案卷 {id} 不存在"), format!("case {id} does not exist"))
+            }
             EngineError::Store(e) => ApiError::internal(e),
         }
     }
@@ -151,22 +168,41 @@ impl<T: Serialize> IntoResponse for Json<T> {
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(r: axum::extract::rejection::JsonRejection) -> Self {
         let detail = r.body_text();
-        let status = if r.status() == StatusCode::PAYLOAD_TOO_LARGE { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
-        ApiError { status, code: Cow::Borrowed("invalid_body"), zh: format!("请求内容无效：{detail}"), en: format!("invalid request body: {detail}") }
+        let status = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        ApiError {
+            status,
+            code: Cow::Borrowed("invalid_body"),
+            zh: format!("请求内容无效：{detail}"),
+            en: format!("invalid request body: {detail}"),
+        }
     }
 }
 
 impl From<axum::extract::rejection::QueryRejection> for ApiError {
     fn from(r: axum::extract::rejection::QueryRejection) -> Self {
         let detail = r.body_text();
-        ApiError { status: StatusCode::BAD_REQUEST, code: Cow::Borrowed("invalid_query"), zh: format!("查询参数无效：{detail}"), en: format!("invalid query: {detail}") }
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            code: Cow::Borrowed("invalid_query"),
+            zh: format!("查询参数无效：{detail}"),
+            en: format!("invalid query: {detail}"),
+        }
     }
 }
 
 impl From<axum::extract::rejection::PathRejection> for ApiError {
     fn from(r: axum::extract::rejection::PathRejection) -> Self {
         let detail = r.body_text();
-        ApiError { status: StatusCode::BAD_REQUEST, code: Cow::Borrowed("invalid_path"), zh: format!("路径参数无效：{detail}"), en: format!("invalid path parameter: {detail}") }
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            code: Cow::Borrowed("invalid_path"),
+            zh: format!("路径参数无效：{detail}"),
+            en: format!("invalid path parameter: {detail}"),
+        }
     }
 }
 
@@ -179,4 +215,3 @@ pub struct Query<T>(pub T);
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct Path<T>(pub T);
-

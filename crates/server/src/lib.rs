@@ -4,9 +4,13 @@
 //! types, call the engine, and turn its answers into responses; they decide nothing themselves.
 
 pub mod api;
+pub mod auth;
 pub mod caller;
 pub mod error;
+pub mod limits;
+pub mod open311;
 pub mod view;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -39,6 +43,7 @@ pub fn router(app: App) -> Router {
     let (api, openapi) = api::router().split_for_parts();
     Router::new()
         .merge(api)
+        .nest("/open311/v2", open311::router())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .route("/", get(home))
         .route("/healthz", get(healthz))

@@ -237,7 +237,10 @@ impl SuggestionsView {
                 }
                 .into(),
             }),
-            duplicates: duplicates.into_iter().map(|d| DuplicateView { case_id: d.case_id, metres: d.metres }).collect(),
+            duplicates: duplicates
+                .into_iter()
+                .map(|d| DuplicateView { case_id: d.case_id, metres: d.metres })
+                .collect(),
         }
     }
 }

@@ -9,7 +9,10 @@
 //! Other writes (the reference data, case ids) do not touch the ledger and run on pooled
 //! connections directly.
 
+mod accounts;
+mod attachments;
 mod rows;
+mod webhooks;
 mod writer;
 
 use std::error::Error as StdError;
@@ -27,7 +30,12 @@ use yiwang_domain::time::Timestamp;
 use yiwang_store::{CaseFilter, Change, LedgerHead, Reference, Result, Store, StoreError};
 
 /// Embedded migrations, applied in order at connect.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_accounts.sql")),
+    (3, include_str!("../migrations/0003_attachments.sql")),
+    (4, include_str!("../migrations/0004_webhooks.sql")),
+];
 
 /// Connections in the pool (the writer keeps one of them).
 const POOL_SIZE: usize = 16;

@@ -6,7 +6,10 @@
 //! durable (`synchronous=FULL` by default), so an acknowledged write survives `kill -9` and a
 //! power cut. Reads run on a small pool of read-only connections, beside the writer (WAL).
 
+mod accounts;
+mod attachments;
 mod rows;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
@@ -23,7 +26,12 @@ use yiwang_domain::time::Timestamp;
 use yiwang_store::{CaseFilter, Change, LedgerHead, Reference, Result, Store, StoreError};
 
 /// Embedded migrations, applied in order at open.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_accounts.sql")),
+    (3, include_str!("../migrations/0003_attachments.sql")),
+    (4, include_str!("../migrations/0004_webhooks.sql")),
+];
 
 /// How long a group may grow: commits beyond this wait for the next transaction.
 const MAX_GROUP: usize = 1024;

@@ -10,8 +10,11 @@
 //! event (with the per-case hash); the store checks that nobody changed the case in between
 //! (`expected_seq`), chains the event into the ledger, and persists both in one transaction.
 
+pub mod accounts;
+pub mod attachments;
 pub mod audit;
 pub mod conformance;
+pub mod webhooks;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -91,8 +94,9 @@ pub struct CaseFilter {
     pub limit: u32,
 }
 
+/// Everything a deployment keeps: cases and their audit trail, accounts, attachments, webhooks.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: accounts::Accounts + attachments::Attachments + webhooks::Webhooks + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

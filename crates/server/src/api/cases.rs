@@ -62,7 +62,11 @@ pub struct ReportRequest {
 /// (and rate-limited).
 #[utoipa::path(post, path = "/api/reports", tag = "cases", request_body = ReportRequest,
     responses((status = 201, body = CaseView), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
-async fn report(State(app): State<AppState>, caller: Caller, Json(r): Json<ReportRequest>) -> Result<(StatusCode, Json<CaseView>), ApiError> {
+async fn report(
+    State(app): State<AppState>,
+    caller: Caller,
+    Json(r): Json<ReportRequest>,
+) -> Result<(StatusCode, Json<CaseView>), ApiError> {
     let reporter = match &caller.actor {
         Some(a) if caller.is_administrator() => {
             return Err(ApiError::forbidden("管理员不能上报案卷", format!("a {} does not report cases", a.role)));
@@ -111,15 +115,28 @@ pub struct ListQuery {
 /// Cases the caller may see, newest first.
 #[utoipa::path(get, path = "/api/cases", tag = "cases", params(ListQuery),
     responses((status = 200, body = Vec<CaseView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-async fn list(State(app): State<AppState>, caller: Caller, Query(q): Query<ListQuery>) -> Result<Json<Vec<CaseView>>, ApiError> {
-    let mut filter = CaseFilter { limit: q.limit.unwrap_or(50).clamp(1, 500), before_id: q.before, overdue: q.overdue, ..Default::default() };
+async fn list(
+    State(app): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Vec<CaseView>>, ApiError> {
+    let mut filter = CaseFilter {
+        limit: q.limit.unwrap_or(50).clamp(1, 500),
+        before_id: q.before,
+        overdue: q.overdue,
+        ..Default::default()
+    };
     if let Some(a) = q.area.as_deref().filter(|a| !a.is_empty()) {
         filter.area = Some(AreaCode::parse("area", a)?);
     }
     if let Some(s) = q.state.as_deref().filter(|s| !s.is_empty()) {
         for one in s.split(',') {
             filter.states.push(CaseState::parse(one.trim()).ok_or_else(|| {
-                ApiError::from(yiwang_domain::Refusal::bad_field("state", format!("没有“{one}”这种状态"), format!("there is no state “{one}”")))
+                ApiError::from(yiwang_domain::Refusal::bad_field(
+                    "state",
+                    format!("没有“{one}”这种状态"),
+                    format!("there is no state “{one}”"),
+                ))
             })?);
         }
     }
@@ -147,7 +164,11 @@ async fn visible_case(app: &AppState, caller: &Caller, id: i64) -> Result<Case, 
 /// One case.
 #[utoipa::path(get, path = "/api/cases/{id}", tag = "cases", params(("id" = i64, Path, description = "case id")),
     responses((status = 200, body = CaseView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_case(State(app): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<CaseView>, ApiError> {
+async fn get_case(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<CaseView>, ApiError> {
     let case = visible_case(&app, &caller, id).await?;
     Ok(Json(CaseView::of(&case, &app, &caller)))
 }
@@ -155,7 +176,11 @@ async fn get_case(State(app): State<AppState>, caller: Caller, Path(id): Path<i6
 /// The case's timeline: every event, oldest first, with its place in the hash chain.
 #[utoipa::path(get, path = "/api/cases/{id}/events", tag = "cases", params(("id" = i64, Path, description = "case id")),
     responses((status = 200, body = Vec<EventView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn events(State(app): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<Vec<EventView>>, ApiError> {
+async fn events(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<EventView>>, ApiError> {
     let case = visible_case(&app, &caller, id).await?;
     let events: Vec<Event> = app.0.engine.store().events(case.id).await?;
     Ok(Json(events.iter().map(|e| EventView::of(e, &caller)).collect()))
@@ -182,11 +207,21 @@ pub struct ActionRequest {
 #[utoipa::path(post, path = "/api/cases/{id}/actions", tag = "cases", params(("id" = i64, Path, description = "case id")), request_body = ActionRequest,
     responses((status = 200, body = CaseView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn act(State(app): State<AppState>, caller: Caller, Path(id): Path<i64>, Json(r): Json<ActionRequest>) -> Result<Json<CaseView>, ApiError> {
+async fn act(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(r): Json<ActionRequest>,
+) -> Result<Json<CaseView>, ApiError> {
     let actor = caller.actor()?.clone();
     visible_case(&app, &caller, id).await?;
     if matches!(r.action, Action::AbsorbDuplicate { .. } | Action::MarkDuplicate { .. }) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "use_merge", "请使用合并接口", "use POST /api/cases/{id}/merge to merge duplicates"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "use_merge",
+            "请使用合并接口",
+            "use POST /api/cases/{id}/merge to merge duplicates",
+        ));
     }
     let cmd = Command { actor, at: Timestamp::now(), action: r.action, note: r.note, attachments: r.attachments };
     let (case, _) = app.0.engine.act(id, cmd).await?;
@@ -205,7 +240,12 @@ pub struct MergeRequest {
 #[utoipa::path(post, path = "/api/cases/{id}/merge", tag = "cases", params(("id" = i64, Path, description = "the duplicate")), request_body = MergeRequest,
     responses((status = 200, body = CaseView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn merge(State(app): State<AppState>, caller: Caller, Path(id): Path<i64>, Json(r): Json<MergeRequest>) -> Result<Json<CaseView>, ApiError> {
+async fn merge(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(r): Json<MergeRequest>,
+) -> Result<Json<CaseView>, ApiError> {
     let actor = caller.actor()?.clone();
     visible_case(&app, &caller, id).await?;
     visible_case(&app, &caller, r.into).await?;
@@ -216,10 +256,17 @@ async fn merge(State(app): State<AppState>, caller: Caller, Path(id): Path<i64>,
 /// What the responsibility list suggests for dispatch, and cases that look like duplicates.
 #[utoipa::path(get, path = "/api/cases/{id}/suggestions", tag = "cases", params(("id" = i64, Path, description = "case id")),
     responses((status = 200, body = SuggestionsView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn suggestions(State(app): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<SuggestionsView>, ApiError> {
+async fn suggestions(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<SuggestionsView>, ApiError> {
     let case = visible_case(&app, &caller, id).await?;
     if !matches!(caller.role(), Some(Role::IntakeOperator | Role::ShiftChief | Role::Dispatcher)) {
-        return Err(ApiError::forbidden("只有受理员、值班长和派遣员可以查看派遣建议", "only intake operators, shift chiefs and dispatchers see dispatch suggestions"));
+        return Err(ApiError::forbidden(
+            "只有受理员、值班长和派遣员可以查看派遣建议",
+            "only intake operators, shift chiefs and dispatchers see dispatch suggestions",
+        ));
     }
     let units = app.0.engine.suggest_units(&case).ok();
     let duplicates = app.0.engine.suggest_duplicates(&case).await?;

@@ -1,7 +1,10 @@
 //! The JSON API under `/api`, documented by the OpenAPI document it generates
 //! (`/api/openapi.json`, browsable offline at `/api/docs`).
 
+pub mod accounts;
+pub mod attachments;
 pub mod cases;
+pub mod live;
 pub mod reference;
 pub mod visibility;
 
@@ -20,5 +23,10 @@ struct ApiDoc;
 
 /// Every API route, with its OpenAPI description.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(cases::router()).merge(reference::router())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(cases::router())
+        .merge(reference::router())
+        .merge(accounts::router())
+        .merge(attachments::router())
+        .merge(live::router())
 }

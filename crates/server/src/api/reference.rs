@@ -109,7 +109,14 @@ fn grid_view(g: &yiwang_domain::jurisdiction::Grid) -> GridView {
 async fn grids(State(app): State<AppState>, Query(q): Query<GridQuery>) -> Result<Json<Vec<GridView>>, ApiError> {
     let area = q.area.as_deref().filter(|a| !a.is_empty()).map(|a| AreaCode::parse("area", a)).transpose()?;
     let loaded = app.0.engine.loaded();
-    Ok(Json(loaded.jurisdiction.grids().filter(|g| area.as_ref().is_none_or(|a| a.covers(&g.code))).map(grid_view).collect()))
+    Ok(Json(
+        loaded
+            .jurisdiction
+            .grids()
+            .filter(|g| area.as_ref().is_none_or(|a| a.covers(&g.code)))
+            .map(grid_view)
+            .collect(),
+    ))
 }
 
 /// One grid.
@@ -118,7 +125,10 @@ async fn grids(State(app): State<AppState>, Query(q): Query<GridQuery>) -> Resul
 async fn grid(State(app): State<AppState>, Path(code): Path<String>) -> Result<Json<GridView>, ApiError> {
     let code = AreaCode::parse("code", &code)?;
     let loaded = app.0.engine.loaded();
-    let g = loaded.jurisdiction.grid(&code).ok_or_else(|| ApiError::not_found(format!("网格 {code} 不存在"), format!("grid {code} does not exist")))?;
+    let g = loaded
+        .jurisdiction
+        .grid(&code)
+        .ok_or_else(|| ApiError::not_found(format!("网格 {code} 不存在"), format!("grid {code} does not exist")))?;
     Ok(Json(grid_view(g)))
 }
 
@@ -171,12 +181,21 @@ async fn taxonomy(State(app): State<AppState>, caller: Caller) -> Json<Vec<Subcl
             .iter()
             .map(|s| SubclassView {
                 code: s.id.to_string(),
-                kind: serde_json::to_value(s.id.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-                class_name: t.class_of(s.id).map(|c| if en { c.en.clone() } else { c.name.clone() }).unwrap_or_default(),
+                kind: serde_json::to_value(s.id.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                class_name: t
+                    .class_of(s.id)
+                    .map(|c| if en { c.en.clone() } else { c.name.clone() })
+                    .unwrap_or_default(),
                 name: if en { s.en.clone() } else { s.name.clone() },
                 time_limit: s.time_limit.to_string(),
                 unit_kind: s.unit_kind.clone(),
-                urgency: serde_json::to_value(s.urgency).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+                urgency: serde_json::to_value(s.urgency)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
                 synonyms: s.synonyms.clone(),
             })
             .collect(),
@@ -201,7 +220,12 @@ async fn units(State(app): State<AppState>) -> Json<Vec<UnitView>> {
             .responsibility
             .units()
             .iter()
-            .map(|u| UnitView { id: u.id.clone(), name: u.name.clone(), kind: u.kind.clone(), area: u.area.to_string() })
+            .map(|u| UnitView {
+                id: u.id.clone(),
+                name: u.name.clone(),
+                kind: u.kind.clone(),
+                area: u.area.to_string(),
+            })
             .collect(),
     )
 }
@@ -224,7 +248,12 @@ async fn duties(State(app): State<AppState>) -> Json<Vec<DutyView>> {
             .responsibility
             .duties()
             .iter()
-            .map(|d| DutyView { subclass: d.subclass.to_string(), area: d.area.to_string(), lead: d.lead.clone(), assisting: d.assisting.clone() })
+            .map(|d| DutyView {
+                subclass: d.subclass.to_string(),
+                area: d.area.to_string(),
+                lead: d.lead.clone(),
+                assisting: d.assisting.clone(),
+            })
             .collect(),
     )
 }

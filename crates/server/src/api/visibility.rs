@@ -31,7 +31,10 @@ pub fn narrow(caller: &Caller, mut filter: CaseFilter) -> Result<CaseFilter, Api
         Role::Resident => filter.follower = Some(actor.resident_id().to_owned()),
         Role::Handler => match (&filter.lead_unit, &actor.unit) {
             (Some(asked), Some(own)) if asked != own => {
-                return Err(ApiError::forbidden("只能查看本单位的案卷", "a handler sees only the cases of their own unit"));
+                return Err(ApiError::forbidden(
+                    "只能查看本单位的案卷",
+                    "a handler sees only the cases of their own unit",
+                ));
             }
             (_, own) => filter.lead_unit = own.clone(),
         },
@@ -40,12 +43,17 @@ pub fn narrow(caller: &Caller, mut filter: CaseFilter) -> Result<CaseFilter, Api
         }
         Role::System => {}
         _ => {
-            let Some(scope) = &actor.scope else { return Err(ApiError::forbidden("没有管辖范围", "no jurisdiction")) };
+            let Some(scope) = &actor.scope else {
+                return Err(ApiError::forbidden("没有管辖范围", "no jurisdiction"));
+            };
             filter.area = match filter.area.take() {
                 Some(asked) if scope.covers(&asked) => Some(asked),
                 Some(asked) if asked.covers(scope) => Some(scope.clone()),
                 Some(_) => {
-                    return Err(ApiError::forbidden("所查区域不在您的管辖范围内", "that area is outside your jurisdiction"));
+                    return Err(ApiError::forbidden(
+                        "所查区域不在您的管辖范围内",
+                        "that area is outside your jurisdiction",
+                    ));
                 }
                 None => Some(scope.clone()),
             };

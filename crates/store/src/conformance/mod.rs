@@ -19,6 +19,10 @@ use yiwang_domain::staff::Staff;
 use yiwang_domain::taxonomy::{RequestType, SubclassId, Taxonomy};
 use yiwang_domain::time::{MINUTE_MS, Timestamp};
 
+pub mod accounts;
+pub mod attachments;
+pub mod webhooks;
+
 use crate::{CaseFilter, Change, Reference, Store, StoreError, audit};
 
 /// The logical schema both backends must produce.

@@ -1,0 +1,8 @@
+//! (reserved for issue 3: attachments)
+
+use async_trait::async_trait;
+
+use crate::SqliteStore;
+
+#[async_trait]
+impl yiwang_store::attachments::Attachments for SqliteStore {}

@@ -1,0 +1,8 @@
+//! (reserved for issue 3: webhooks)
+
+use async_trait::async_trait;
+
+use crate::SqliteStore;
+
+#[async_trait]
+impl yiwang_store::webhooks::Webhooks for SqliteStore {}

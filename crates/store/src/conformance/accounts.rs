@@ -1,0 +1,1 @@
+//! Conformance story for accounts (reserved for issue 3).

@@ -1,0 +1,1 @@
+//! Conformance story for attachments (reserved for issue 3).

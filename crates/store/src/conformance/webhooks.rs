@@ -1,0 +1,1 @@
+//! Conformance story for webhooks (reserved for issue 3).
