@@ -163,7 +163,7 @@ async fn visible_case(app: &AppState, caller: &Caller, id: i64) -> Result<Case, 
 
 /// One case.
 #[utoipa::path(get, path = "/api/cases/{id}", tag = "cases", params(("id" = i64, Path, description = "case id")),
-    responses((status = 200, body = CaseView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = CaseView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_case(
     State(app): State<AppState>,
     caller: Caller,
@@ -175,7 +175,7 @@ async fn get_case(
 
 /// The case's timeline: every event, oldest first, with its place in the hash chain.
 #[utoipa::path(get, path = "/api/cases/{id}/events", tag = "cases", params(("id" = i64, Path, description = "case id")),
-    responses((status = 200, body = Vec<EventView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<EventView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn events(
     State(app): State<AppState>,
     caller: Caller,
@@ -255,7 +255,7 @@ async fn merge(
 
 /// What the responsibility list suggests for dispatch, and cases that look like duplicates.
 #[utoipa::path(get, path = "/api/cases/{id}/suggestions", tag = "cases", params(("id" = i64, Path, description = "case id")),
-    responses((status = 200, body = SuggestionsView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = SuggestionsView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn suggestions(
     State(app): State<AppState>,
     caller: Caller,
