@@ -39,9 +39,7 @@ pub struct ReportRequest {
     #[schema(example = "E0102")]
     pub subclass: String,
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "complaint")]
     pub request_type: Option<RequestType>,
-    #[schema(value_type = Option<String>, example = "normal")]
     pub urgency: Option<Urgency>,
     /// Longitude, WGS-84 degrees.
     #[schema(example = 116.4075)]
@@ -193,7 +191,6 @@ pub struct ActionRequest {
     /// `{"action": "verify", "passed": true}`, `{"action": "close", "fixed": true}`,
     /// `{"action": "evaluate", "satisfaction": "satisfied", "fixed": true}`.
     #[serde(flatten)]
-    #[schema(value_type = Object)]
     pub action: Action,
     /// Why, or what was done (required for return, void, park, rework, extension requests).
     #[serde(default)]
