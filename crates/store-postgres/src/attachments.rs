@@ -27,7 +27,7 @@ fn row(r: &Row) -> Result<Attachment> {
 
 #[async_trait]
 impl Attachments for PostgresStore {
-    async fn put_attachment(&self, a: &NewAttachment) -> Result<()> {
+    async fn put_attachment(&self, a: NewAttachment) -> Result<()> {
         let m = &a.meta;
         let size = i64::try_from(m.size).map_err(|_| backend_msg("attachment size out of range"))?;
         let mut conn = self.conn().await?;

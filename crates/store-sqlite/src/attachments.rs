@@ -30,8 +30,7 @@ fn one(c: &Connection, id: &str) -> Result<Option<Attachment>> {
 
 #[async_trait]
 impl Attachments for SqliteStore {
-    async fn put_attachment(&self, a: &NewAttachment) -> Result<()> {
-        let a = a.clone();
+    async fn put_attachment(&self, a: NewAttachment) -> Result<()> {
         self.write(move |t| {
             let m = &a.meta;
             let size = i64::try_from(m.size).map_err(|_| backend("attachment size out of range"))?;

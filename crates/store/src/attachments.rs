@@ -83,7 +83,7 @@ impl Variant {
 pub trait Attachments: Send + Sync {
     /// Stores the attachment and its three variants atomically: all of it or nothing. An id
     /// that exists already is refused (`attachment_exists`).
-    async fn put_attachment(&self, attachment: &NewAttachment) -> Result<()>;
+    async fn put_attachment(&self, attachment: NewAttachment) -> Result<()>;
 
     /// The attachment, without its bytes; `None` when there is no such id.
     async fn attachment(&self, id: &str) -> Result<Option<Attachment>>;

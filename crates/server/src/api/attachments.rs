@@ -202,15 +202,15 @@ async fn upload(
         Sniffed::Refused(found) => return Err(unsupported(Some(found))),
         Sniffed::Unknown => return Err(unsupported(None)),
     };
-    if let Some(d) = declared.as_deref().filter(|d| !media::is_undeclared(Some(d))) {
-        if !format.matches_declared(d) {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "media_type_mismatch",
-                format!("声明的类型 {d} 与文件内容（{}）不符", format.media_type()),
-                format!("the declared type {d} does not match the content ({})", format.media_type()),
-            ));
-        }
+    if let Some(d) = declared.as_deref().filter(|d| !media::is_undeclared(Some(d)))
+        && !format.matches_declared(d)
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "media_type_mismatch",
+            format!("声明的类型 {d} 与文件内容（{}）不符", format.media_type()),
+            format!("the declared type {d} does not match the content ({})", format.media_type()),
+        ));
     }
     if bytes.len() > format.max_bytes() {
         return Err(match format.kind() {
@@ -250,9 +250,15 @@ async fn upload(
         uploader: caller.account.clone().unwrap_or_else(|| ANONYMOUS.to_owned()),
         created_at: Timestamp::now(),
     };
-    let new = NewAttachment { meta, original: bytes.to_vec(), public: variants.public, thumbnail: variants.thumbnail };
-    app.0.engine.store().put_attachment(&new).await?;
-    Ok((StatusCode::CREATED, Json(AttachmentView::of(&new.meta))))
+    let view = AttachmentView::of(&meta);
+    // The processing's clone is gone: this takes the buffer without copying it.
+    let original = Vec::from(bytes);
+    app.0
+        .engine
+        .store()
+        .put_attachment(NewAttachment { meta, original, public: variants.public, thumbnail: variants.thumbnail })
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 /// 128 bits from a cryptographic generator seeded by the operating system, as 32 lowercase hex

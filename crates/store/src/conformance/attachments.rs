@@ -51,7 +51,7 @@ pub async fn run(store: Arc<dyn Store>) {
 
 async fn round_trip(s: &dyn Store) {
     let a = attachment("0123456789abcdef0123456789abcdef", noise(5000, 1), "resident-1");
-    s.put_attachment(&a).await.expect("put an attachment");
+    s.put_attachment(a.clone()).await.expect("put an attachment");
     assert_eq!(s.attachment(&a.meta.id).await.expect("read metadata"), Some(a.meta.clone()));
     for (variant, bytes) in
         [(Variant::Original, &a.original), (Variant::Public, &a.public), (Variant::Thumbnail, &a.thumbnail)]
@@ -66,16 +66,16 @@ async fn round_trip(s: &dyn Store) {
     assert_eq!(s.attachment("0123456789abcdef").await.unwrap(), None);
 
     let anon = attachment("a0000000000000000000000000000000", noise(10, 2), ANONYMOUS);
-    s.put_attachment(&anon).await.expect("put an anonymous attachment");
+    s.put_attachment(anon.clone()).await.expect("put an anonymous attachment");
     assert_eq!(s.attachment(&anon.meta.id).await.unwrap().unwrap().uploader, ANONYMOUS);
 }
 
 async fn taken_ids_are_refused(s: &dyn Store) {
     let first = attachment("b0000000000000000000000000000000", noise(300, 3), "resident-1");
-    s.put_attachment(&first).await.expect("put");
+    s.put_attachment(first.clone()).await.expect("put");
     let mut second = attachment("b0000000000000000000000000000000", noise(400, 4), "resident-2");
     second.meta.media_type = "image/png".into();
-    match s.put_attachment(&second).await {
+    match s.put_attachment(second).await {
         Err(StoreError::Refused(r)) if r.code == "attachment_exists" => {}
         other => panic!("a taken id must be refused, got {other:?}"),
     }
@@ -105,7 +105,7 @@ async fn finding_many(s: &dyn Store) {
 
 async fn large_bytes_round_trip(s: &dyn Store) {
     let a = attachment("d0000000000000000000000000000000", noise(12 << 20, 5), "resident-3");
-    s.put_attachment(&a).await.expect("put 12 MiB");
+    s.put_attachment(a.clone()).await.expect("put 12 MiB");
     let back = s.attachment_bytes(&a.meta.id, Variant::Original).await.unwrap().expect("stored");
     assert!(back == a.original, "12 MiB came back different");
     assert_eq!(sm3(&back), s.attachment(&a.meta.id).await.unwrap().unwrap().sm3);
@@ -117,7 +117,7 @@ async fn concurrent_puts(store: Arc<dyn Store>) {
             let store = store.clone();
             tokio::spawn(async move {
                 let a = attachment(&format!("e{i:031x}"), noise(50_000, 100 + i), "resident-4");
-                store.put_attachment(&a).await.expect("concurrent put");
+                store.put_attachment(a.clone()).await.expect("concurrent put");
                 a
             })
         })
