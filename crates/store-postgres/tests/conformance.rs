@@ -31,3 +31,12 @@ async fn tampering_is_named() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_story() {
+    in_fresh_schema("attachments", |url| async move {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        conformance::attachments::run(Arc::new(store)).await;
+    })
+    .await;
+}

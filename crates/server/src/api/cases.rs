@@ -78,6 +78,7 @@ async fn report(
         Role::System => Channel::Open311,
         _ => Channel::Portal,
     };
+    crate::api::attachments::require_existing(&app, "photos", &r.photos).await?;
     let input = NewReport {
         subclass: SubclassId::parse("subclass", &r.subclass)?,
         request_type: r.request_type.unwrap_or_default(),
@@ -220,6 +221,7 @@ async fn act(
             "use POST /api/cases/{id}/merge to merge duplicates",
         ));
     }
+    crate::api::attachments::require_existing(&app, "attachments", &r.attachments).await?;
     let cmd = Command { actor, at: Timestamp::now(), action: r.action, note: r.note, attachments: r.attachments };
     let (case, _) = app.0.engine.act(id, cmd).await?;
     Ok(Json(CaseView::of(&case, &app, &caller)))
