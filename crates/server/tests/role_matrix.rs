@@ -250,7 +250,7 @@ fn request(op: Op, id: i64, who: &str) -> Request<Body> {
                 Op::Dispatch => serde_json::json!({"action": "dispatch", "lead": "cgzf", "assisting": []}),
                 Op::Accept => serde_json::json!({"action": "accept"}),
                 Op::ReportBack => {
-                    serde_json::json!({"action": "report_back", "note": "已清理", "attachments": ["after.jpg"]})
+                    serde_json::json!({"action": "report_back", "note": "已清理"})
                 }
                 Op::Verify => serde_json::json!({"action": "verify", "passed": true}),
                 Op::Close => serde_json::json!({"action": "close", "fixed": true}),
