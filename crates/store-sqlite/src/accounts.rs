@@ -2,11 +2,10 @@
 
 use async_trait::async_trait;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
-use yiwang_domain::Refusal;
 use yiwang_domain::audit::Hash;
 use yiwang_domain::time::Timestamp;
 use yiwang_store::accounts::{
-    AccessEntry, AccessFilter, Account, AccountKind, Accounts, ApiToken, Outcome, Session, VerificationCode,
+    AccessEntry, AccessFilter, Account, AccountKind, Accounts, ApiToken, Outcome, Session, VerificationCode, account_exists,
 };
 use yiwang_store::{Result, StoreError};
 
@@ -55,17 +54,6 @@ fn refuse_taken(e: rusqlite::Error) -> StoreError {
         }
         _ => backend(e),
     }
-}
-
-/// The refusal both backends give for a taken id, login, phone or staff link.
-pub fn account_exists(column: &str) -> Refusal {
-    let (zh, en) = match column {
-        "login" => ("该登录名已被使用", "that login name is taken"),
-        "phone" => ("该手机号已注册", "that phone number already has an account"),
-        "staff_id" => ("该工作人员已有账号", "that member of staff already has an account"),
-        _ => ("账号已存在", "the account exists"),
-    };
-    Refusal::new("account_exists", zh, en)
 }
 
 fn hash(bytes: Vec<u8>) -> Hash {

@@ -12,6 +12,7 @@
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use yiwang_domain::Refusal;
 use yiwang_domain::audit::Hash;
 use yiwang_domain::time::Timestamp;
 
@@ -187,6 +188,18 @@ pub struct AccessFilter {
     pub action: Option<String>,
     pub subject: Option<String>,
     pub limit: u32,
+}
+
+/// The refusal every backend gives when `column` (`id`, `login`, `phone`, `staff_id`) of a new
+/// account is taken.
+pub fn account_exists(column: &str) -> Refusal {
+    let (zh, en) = match column {
+        "login" => ("该登录名已被使用", "that login name is taken"),
+        "phone" => ("该手机号已注册", "that phone number already has an account"),
+        "staff_id" => ("该工作人员已有账号", "that member of staff already has an account"),
+        _ => ("账号已存在", "the account exists"),
+    };
+    Refusal::new("account_exists", zh, en)
 }
 
 #[async_trait]
