@@ -283,7 +283,8 @@ impl AccountAuthenticator {
     pub fn actor_of(&self, account: &Account) -> Result<Actor, ApiError> {
         match account.kind {
             AccountKind::Resident => Ok(Actor::resident(&account.id)),
-            AccountKind::System => Ok(Actor { id: format!("system:{}", account.login), ..Actor::system() }),
+            // A system account's login is `system:<name>`, which names it in the case record.
+            AccountKind::System => Ok(Actor { id: account.login.clone(), ..Actor::system() }),
             AccountKind::Staff => {
                 let staff_id = account.staff_id.as_deref().unwrap_or_default();
                 self.engine.loaded().staff(staff_id).map(|s| s.actor()).ok_or_else(|| {
