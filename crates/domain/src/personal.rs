@@ -110,8 +110,10 @@ pub fn id_check_digit(first17: &[u8; 17]) -> char {
 
 /// Province-level codes in use (GB/T 2260, plus 71 Taiwan, 81 Hong Kong, 82 Macao), the first
 /// two digits of an ID number.
-const PROVINCES: &[u8] =
-    &[11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82];
+const PROVINCES: &[u8] = &[
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63,
+    64, 65, 71, 81, 82,
+];
 
 /// The earliest birth year accepted: the standard's own example (440524188001010014) was born
 /// in 1880; anything earlier is a typo.

@@ -227,9 +227,7 @@ async fn residents_sign_up_with_a_code_and_a_policy_password() {
     assert_eq!((r.status, r.code()), (StatusCode::TOO_MANY_REQUESTS, "code_too_soon"));
     assert_eq!(r.headers.get(header::RETRY_AFTER).unwrap(), "60");
 
-    let signup = |password: &str, code: &str| {
-        json!({"phone": "13900001234", "code": code, "password": password, "name": "欧阳娜娜"})
-    };
+    let signup = |password: &str, code: &str| json!({"phone": "13900001234", "code": code, "password": password, "name": "欧阳娜娜"});
     // The policy says what is missing; a weak password does not spend the code.
     let r = t.post("/api/auth/signup?lang=en", signup("abcdefghijkl", &code), None).await;
     assert_eq!((r.status, r.code()), (StatusCode::BAD_REQUEST, "weak_password"));
@@ -341,7 +339,16 @@ async fn five_failures_lock_for_five_minutes_and_the_security_admin_unlocks() {
     let actions = t.log_actions(&op.id).await;
     assert_eq!(
         actions,
-        ["login_failed", "login_failed", "login_failed", "login_failed", "login_failed", "account_locked", "login_failed", "login"]
+        [
+            "login_failed",
+            "login_failed",
+            "login_failed",
+            "login_failed",
+            "login_failed",
+            "account_locked",
+            "login_failed",
+            "login"
+        ]
     );
 
     // Locked again; the security administrator unlocks it at once.
@@ -515,7 +522,12 @@ async fn three_administrators_each_do_only_their_own_work() {
 
     // Each endpoint, and whose work it is.
     let work: Vec<(Method, String, Option<Value>, &str)> = vec![
-        (Method::POST, "/api/admin/staff-accounts".into(), Some(json!({"staff_id": "disp", "password": PASSWORD})), "system"),
+        (
+            Method::POST,
+            "/api/admin/staff-accounts".into(),
+            Some(json!({"staff_id": "disp", "password": PASSWORD})),
+            "system",
+        ),
         (Method::POST, "/api/admin/api-tokens".into(), Some(json!({"system": "hotline", "name": "12345"})), "system"),
         (Method::DELETE, "/api/admin/api-tokens/t-none".into(), None, "system"),
         (Method::POST, format!("/api/admin/accounts/{}/unlock", target.id), None, "security"),
@@ -608,7 +620,8 @@ async fn system_admins_manage_staff_accounts_in_their_scope() {
     let street = t.admin_session("sysadmin-street").await;
     let r = t.post("/api/admin/staff-accounts", json!({"staff_id": "op", "password": PASSWORD}), Some(&street)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "a district operator is outside a street");
-    let r = t.post("/api/admin/staff-accounts", json!({"staff_id": "leader-2", "password": PASSWORD}), Some(&street)).await;
+    let r =
+        t.post("/api/admin/staff-accounts", json!({"staff_id": "leader-2", "password": PASSWORD}), Some(&street)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
 }
 
@@ -616,7 +629,9 @@ async fn system_admins_manage_staff_accounts_in_their_scope() {
 async fn api_tokens_act_as_the_platform_until_revoked() {
     let t = start(AuthConfig::default()).await;
     let sys = t.admin_session("sysadmin").await;
-    let r = t.post("/api/admin/api-tokens", json!({"system": "hotline-bridge", "name": "12345 热线对接"}), Some(&sys)).await;
+    let r = t
+        .post("/api/admin/api-tokens", json!({"system": "hotline-bridge", "name": "12345 热线对接"}), Some(&sys))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let token = r.body["token"].as_str().unwrap().to_owned();
     let id = r.body["id"].as_str().unwrap().to_owned();
@@ -696,7 +711,11 @@ async fn the_reporter_is_unmasked_only_for_who_calls_back_and_every_unmasking_is
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!((r.body["name"].as_str(), r.body["phone"].as_str()), (Some("欧阳娜娜"), Some("13900003333")));
     assert_eq!(r.body["unmasked"], true);
-    let entries = t.store().access_log(&AccessFilter { action: Some("unmask".into()), limit: 10, ..Default::default() }).await.unwrap();
+    let entries = t
+        .store()
+        .access_log(&AccessFilter { action: Some("unmask".into()), limit: 10, ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!((entries[0].actor.as_deref(), entries[0].subject.as_str()), (Some("acc-h-hw"), resident.id.as_str()));
     assert!(entries[0].detail.contains(&format!("case {case}")), "{}", entries[0].detail);
@@ -717,7 +736,11 @@ async fn the_reporter_is_unmasked_only_for_who_calls_back_and_every_unmasking_is
     assert_eq!((r.body["phone"].as_str(), r.body["unmasked"].as_bool()), (Some("139****3333"), Some(false)));
     assert_eq!(t.call(Method::GET, &path, None, None).await.status, StatusCode::UNAUTHORIZED);
 
-    let unmaskings = t.store().access_log(&AccessFilter { action: Some("unmask".into()), limit: 10, ..Default::default() }).await.unwrap();
+    let unmaskings = t
+        .store()
+        .access_log(&AccessFilter { action: Some("unmask".into()), limit: 10, ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(unmaskings.len(), 2, "one entry per unmasking, none for masked answers");
 
     // The audit administrator reads them; the log shows no phone number in full.
@@ -729,4 +752,30 @@ async fn the_reporter_is_unmasked_only_for_who_calls_back_and_every_unmasking_is
     assert!(r.body.to_string().contains("139****3333"), "the code was sent to a masked number");
     let r = t.get("/api/admin/access-log?limit=1", &audit).await;
     assert_eq!(r.body[0]["action"], "access_log_read", "reading the log is logged");
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_other_sessions() {
+    let t = start(AuthConfig::default()).await;
+    t.staff_account("op").await;
+    let (a, b) = (t.session("op").await, t.session("op").await);
+    let change = |current: &str, new: &str| json!({"current": current, "password": new});
+    let r = t.post("/api/me/password", change("Wrong-password-1", "New-password-2027"), Some(&a)).await;
+    assert_eq!((r.status, r.code()), (StatusCode::UNAUTHORIZED, "invalid_credentials"));
+    let r = t.post("/api/me/password", change(PASSWORD, PASSWORD), Some(&a)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "the same again");
+    let r = t.post("/api/me/password", change(PASSWORD, "op-password"), Some(&a)).await;
+    assert_eq!(r.code(), "weak_password");
+    let r = t.post("/api/me/password", change(PASSWORD, "New-password-2027"), Some(&a)).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    let c = r.cookie();
+    assert_eq!(t.get("/api/me", &c).await.status, StatusCode::OK, "this browser goes on");
+    assert_eq!(t.get("/api/me", &a).await.code(), "session_expired");
+    assert_eq!(t.get("/api/me", &b).await.code(), "session_expired", "other sessions end");
+    assert_eq!(t.login("op", None).await.code(), "invalid_credentials", "the old password is gone");
+    let r = t.post("/api/auth/login", json!({"login": "op", "password": "New-password-2027"}), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let failures = t.store().account("acc-op").await.unwrap().unwrap().failed_logins;
+    assert_eq!(failures, 0, "the wrong current password counted, and the sign-in cleared it");
+    assert!(t.log_actions("acc-op").await.contains(&"password_changed".to_string()));
 }

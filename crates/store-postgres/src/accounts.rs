@@ -127,7 +127,8 @@ impl PostgresStore {
     }
 
     async fn account_where(&self, column: &str, value: &str) -> Result<Option<Account>> {
-        let rows = self.query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE {column} = $1"), &[&value]).await?;
+        let rows =
+            self.query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE {column} = $1"), &[&value]).await?;
         rows.first().map(account_row).transpose()
     }
 }
@@ -242,8 +243,9 @@ impl Accounts for PostgresStore {
     }
 
     async fn session(&self, token_hash: &Hash) -> Result<Option<Session>> {
-        let rows =
-            self.query(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"), &[&&token_hash[..]]).await?;
+        let rows = self
+            .query(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"), &[&&token_hash[..]])
+            .await?;
         rows.first().map(session_row).transpose()
     }
 
@@ -276,8 +278,9 @@ impl Accounts for PostgresStore {
     }
 
     async fn api_token(&self, token_hash: &Hash) -> Result<Option<ApiToken>> {
-        let rows =
-            self.query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1"), &[&&token_hash[..]]).await?;
+        let rows = self
+            .query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1"), &[&&token_hash[..]])
+            .await?;
         rows.first().map(token_row).transpose()
     }
 
@@ -307,13 +310,17 @@ impl Accounts for PostgresStore {
     }
 
     async fn code(&self, phone: &str) -> Result<Option<VerificationCode>> {
-        let rows = self.query(&format!("SELECT {CODE_COLUMNS} FROM verification_codes WHERE phone = $1"), &[&phone]).await?;
+        let rows =
+            self.query(&format!("SELECT {CODE_COLUMNS} FROM verification_codes WHERE phone = $1"), &[&phone]).await?;
         rows.first().map(code_row).transpose()
     }
 
     async fn count_code_attempt(&self, phone: &str) -> Result<Option<u32>> {
         let rows = self
-            .query("UPDATE verification_codes SET attempts = attempts + 1 WHERE phone = $1 RETURNING attempts", &[&phone])
+            .query(
+                "UPDATE verification_codes SET attempts = attempts + 1 WHERE phone = $1 RETURNING attempts",
+                &[&phone],
+            )
             .await?;
         rows.first().map(|r| count(r.try_get(0).map_err(backend)?, "attempt count")).transpose()
     }

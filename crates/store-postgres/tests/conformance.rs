@@ -39,7 +39,9 @@ async fn accounts_story() {
         conformance::accounts::run(Arc::new(store)).await;
         // The access log is append-only even for someone with a database login.
         let c = client(&url).await;
-        for stmt in ["UPDATE access_log SET detail = 'nothing happened'", "DELETE FROM access_log", "TRUNCATE access_log"] {
+        for stmt in
+            ["UPDATE access_log SET detail = 'nothing happened'", "DELETE FROM access_log", "TRUNCATE access_log"]
+        {
             let e = c.batch_execute(stmt).await.expect_err(stmt);
             assert!(format!("{e:?}").contains("append-only"), "{stmt}: {e:?}");
         }

@@ -5,7 +5,8 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
 use yiwang_domain::audit::Hash;
 use yiwang_domain::time::Timestamp;
 use yiwang_store::accounts::{
-    AccessEntry, AccessFilter, Account, AccountKind, Accounts, ApiToken, Outcome, Session, VerificationCode, account_exists,
+    AccessEntry, AccessFilter, Account, AccountKind, Accounts, ApiToken, Outcome, Session, VerificationCode,
+    account_exists,
 };
 use yiwang_store::{Result, StoreError};
 
@@ -332,7 +333,10 @@ impl Accounts for SqliteStore {
         let id = id.to_owned();
         self.write(move |t| {
             let n = t
-                .execute("UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", params![id, at.0])
+                .execute(
+                    "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                    params![id, at.0],
+                )
                 .map_err(backend)?;
             Ok(n == 1)
         })
@@ -417,9 +421,8 @@ impl Accounts for SqliteStore {
                      ORDER BY seq DESC LIMIT ?5",
                 )
                 .map_err(backend)?;
-            let rows = st
-                .query_map(params![f.before, f.actor, f.action, f.subject, f.limit], entry_row)
-                .map_err(backend)?;
+            let rows =
+                st.query_map(params![f.before, f.actor, f.action, f.subject, f.limit], entry_row).map_err(backend)?;
             let mut out = Vec::new();
             for r in rows {
                 out.push(r.map_err(backend)??);

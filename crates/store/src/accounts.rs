@@ -215,12 +215,7 @@ pub trait Accounts: Send + Sync {
     /// Counts a failed sign-in. When it is the `limit`-th in a row the account is locked until
     /// `lock_until` and the count starts again. Returns the account as it is now (`None` when
     /// there is no such account). Atomic: concurrent failures are all counted.
-    async fn record_login_failure(
-        &self,
-        id: &str,
-        limit: u32,
-        lock_until: Timestamp,
-    ) -> Result<Option<Account>>;
+    async fn record_login_failure(&self, id: &str, limit: u32, lock_until: Timestamp) -> Result<Option<Account>>;
     /// Clears the failure count and any lock (a successful sign-in, or an unlock).
     async fn clear_login_failures(&self, id: &str) -> Result<()>;
     async fn set_password(&self, id: &str, password_hash: &str) -> Result<()>;

@@ -9,9 +9,9 @@ use rand::seq::IndexedRandom;
 use yiwang_domain::case::Role;
 use yiwang_domain::time::{MINUTE_MS, Timestamp};
 use yiwang_engine::Engine;
-use yiwang_server::auth::{AuthConfig, new_id, password};
 use yiwang_server::api::accounts::check_login;
-use yiwang_store::accounts::{Account, AccountKind, Outcome, AccessEntry};
+use yiwang_server::auth::{AuthConfig, new_id, password};
+use yiwang_store::accounts::{AccessEntry, Account, AccountKind, Outcome};
 
 /// How signing in behaves (等保: login-failure handling and idle sessions).
 #[derive(clap::Args, Clone, Debug)]
@@ -65,8 +65,7 @@ pub fn initial_password() -> String {
     const LOWER: &[u8] = b"abcdefghijkmnpqrstuvwxyz";
     const DIGITS: &[u8] = b"23456789";
     let mut rng = rand::rng();
-    let mut group =
-        |set: &[u8]| (0..5).map(|_| char::from(*set.choose(&mut rng).expect("a set"))).collect::<String>();
+    let mut group = |set: &[u8]| (0..5).map(|_| char::from(*set.choose(&mut rng).expect("a set"))).collect::<String>();
     format!("{}-{}-{}", group(UPPER), group(LOWER), group(DIGITS))
 }
 

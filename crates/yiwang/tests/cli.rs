@@ -137,7 +137,9 @@ fn demo_accounts_sign_in_and_add_staff_prints_a_first_password() {
     let out = yiwang(dir.path(), SMALL_DEMO);
     assert!(out.status.success(), "{}", text(&out));
     let printed = text(&out);
-    for expected in ["Yiwang-demo-2026", "op-1", "chief-1", "disp-1", "h-dc-hw-1", "gm-110101", "13900000001", "oathtool"] {
+    for expected in
+        ["Yiwang-demo-2026", "op-1", "chief-1", "disp-1", "h-dc-hw-1", "gm-110101", "13900000001", "oathtool"]
+    {
         assert!(printed.contains(expected), "{expected} in {printed}");
     }
     let secret_line = printed.lines().find(|l| l.contains("sysadmin-1")).expect("the system administrator's secret");

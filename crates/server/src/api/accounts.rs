@@ -22,10 +22,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use yiwang_domain::{Lang, Refusal};
 use yiwang_domain::case::{Actor, Case, Role};
 use yiwang_domain::personal::{check_id_number, check_phone, mask_id_number, mask_name, mask_phone};
 use yiwang_domain::time::Timestamp;
+use yiwang_domain::{Lang, Refusal};
 use yiwang_store::StoreError;
 use yiwang_store::accounts::{AccessFilter, Account, AccountKind, ApiToken, Outcome, VerificationCode};
 
@@ -43,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(me))
+        .routes(routes!(change_password))
         .routes(routes!(enrol_totp))
         .routes(routes!(confirm_totp))
         .routes(routes!(create_staff_account))
@@ -56,9 +57,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The account service, or 404 on a server that runs without accounts.
 fn service(app: &AppState) -> Result<&AccountAuthenticator, ApiError> {
-    app.0.auth.accounts().ok_or_else(|| {
-        ApiError::not_found("本服务器未启用账号功能", "this server does not keep accounts")
-    })
+    app.0
+        .auth
+        .accounts()
+        .ok_or_else(|| ApiError::not_found("本服务器未启用账号功能", "this server does not keep accounts"))
 }
 
 /// The signed-in caller's account.
@@ -129,7 +131,11 @@ impl MeView {
         MeView {
             account: account.id.clone(),
             kind: account.kind.as_str().into(),
-            login: if account.kind == AccountKind::Resident { mask_phone(&account.login) } else { account.login.clone() },
+            login: if account.kind == AccountKind::Resident {
+                mask_phone(&account.login)
+            } else {
+                account.login.clone()
+            },
             name: account.display_name.clone(),
             phone: account.phone.as_deref().map(mask_phone),
             id_number: account.id_number.as_deref().map(mask_id_number),
@@ -246,7 +252,11 @@ fn code_invalid() -> ApiError {
 #[utoipa::path(post, path = "/api/auth/signup", tag = "accounts", request_body = SignupRequest,
     responses((status = 201, body = MeView, headers(("Set-Cookie" = String, description = "the session cookie `yiwang_session`"))),
         (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn signup(State(app): State<AppState>, lang: Option<Extension<Lang>>, Json(r): Json<SignupRequest>) -> Result<Response, ApiError> {
+async fn signup(
+    State(app): State<AppState>,
+    lang: Option<Extension<Lang>>,
+    Json(r): Json<SignupRequest>,
+) -> Result<Response, ApiError> {
     let auth = service(&app)?;
     let cfg = auth.config();
     let now = auth.now();
@@ -332,7 +342,11 @@ fn locked(until: Timestamp, now: Timestamp) -> Response {
         (status = 401, description = "wrong login, password or one-time password (`invalid_credentials`, `totp_required`, `totp_invalid`)", body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 423, description = "locked after too many failures; `Retry-After` says for how long", body = ErrorBody)))]
-async fn login(State(app): State<AppState>, lang: Option<Extension<Lang>>, Json(r): Json<LoginRequest>) -> Result<Response, ApiError> {
+async fn login(
+    State(app): State<AppState>,
+    lang: Option<Extension<Lang>>,
+    Json(r): Json<LoginRequest>,
+) -> Result<Response, ApiError> {
     let auth = service(&app)?;
     let cfg = auth.config();
     let store = auth.store();
@@ -380,7 +394,12 @@ async fn login(State(app): State<AppState>, lang: Option<Extension<Lang>>, Json(
                 if !fresh {
                     failure = Some((
                         "wrong or reused one-time password",
-                        ApiError::new(StatusCode::UNAUTHORIZED, "totp_invalid", "动态口令错误", "wrong one-time password"),
+                        ApiError::new(
+                            StatusCode::UNAUTHORIZED,
+                            "totp_invalid",
+                            "动态口令错误",
+                            "wrong one-time password",
+                        ),
                     ));
                 }
             }
@@ -422,6 +441,65 @@ async fn logout(State(app): State<AppState>, headers: HeaderMap) -> Result<Respo
         auth.log(Some(&account), "logout", Outcome::Success, &account, "").await?;
     }
     Ok(with_cookie(StatusCode::NO_CONTENT, auth.clear_cookie(), ()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password in use now.
+    pub current: String,
+    /// The new one, under the password policy.
+    pub password: String,
+}
+
+/// Change one's password. A wrong current password counts as a failed sign-in. Every other
+/// session of the account ends; this one goes on with a new cookie.
+#[utoipa::path(post, path = "/api/me/password", tag = "accounts", request_body = PasswordChange,
+    responses((status = 204, headers(("Set-Cookie" = String, description = "a new session cookie"))),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 423, body = ErrorBody)))]
+async fn change_password(
+    State(app): State<AppState>,
+    caller: Caller,
+    Json(r): Json<PasswordChange>,
+) -> Result<Response, ApiError> {
+    let auth = service(&app)?;
+    let cfg = auth.config();
+    let account = own_account(auth, &caller).await?;
+    let now = auth.now();
+    if let Some(until) = account.locked_until.filter(|_| account.is_locked(now)) {
+        return Ok(locked(until, now));
+    }
+    if !password::verify(&r.current, Some(&account.password_hash)).await? {
+        let until = now.plus_ms(cfg.lockout_ms);
+        let after = auth.store().record_login_failure(&account.id, cfg.lockout_failures, until).await?;
+        auth.log(Some(&account.id), "password_change_failed", Outcome::Failure, &account.id, "wrong current password")
+            .await?;
+        if after.is_some_and(|a| a.locked_until == Some(until)) {
+            auth.log(None, "account_locked", Outcome::Success, &account.id, "wrong current passwords").await?;
+            return Ok(locked(until, now));
+        }
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "当前密码错误",
+            "the current password is wrong",
+        ));
+    }
+    if r.password == r.current {
+        return Err(bad("password", "新密码不能与当前密码相同", "the new password must differ from the current one"));
+    }
+    let personal: Vec<&str> = [Some(account.login.as_str()), account.phone.as_deref(), account.staff_id.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    cfg.password_policy.check("password", &r.password, &personal)?;
+    let store = auth.store();
+    store.set_password(&account.id, &password::hash(&r.password).await?).await?;
+    let ended = store.delete_sessions_of(&account.id).await?;
+    auth.log(Some(&account.id), "password_changed", Outcome::Success, &account.id, format!("{ended} session(s) ended"))
+        .await?;
+    let cookie = auth.start_session(&account).await?;
+    Ok(with_cookie(StatusCode::NO_CONTENT, cookie, ()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -625,7 +703,8 @@ async fn create_staff_account(
         Some(id) => Some(check_id_number("id_number", id, today)?),
         None => None,
     };
-    let personal: Vec<&str> = [Some(login.as_str()), Some(staff.id.as_str()), phone.as_deref()].into_iter().flatten().collect();
+    let personal: Vec<&str> =
+        [Some(login.as_str()), Some(staff.id.as_str()), phone.as_deref()].into_iter().flatten().collect();
     auth.config().password_policy.check("password", &r.password, &personal)?;
     let account = Account {
         phone,
@@ -664,7 +743,11 @@ pub fn check_login(login: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(bad("login", "登录名应为 2–40 个字母、数字或 . _ -", "a login name is 2 to 40 letters, digits, “.”, “_” or “-”"))
+        Err(bad(
+            "login",
+            "登录名应为 2–40 个字母、数字或 . _ -",
+            "a login name is 2 to 40 letters, digits, “.”, “_” or “-”",
+        ))
     }
 }
 
@@ -712,7 +795,11 @@ async fn create_api_token(
     })?;
     let name = r.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(bad("name", "请填写用途（不超过 100 个字）", "say what the token is for, in at most 100 characters"));
+        return Err(bad(
+            "name",
+            "请填写用途（不超过 100 个字）",
+            "say what the token is for, in at most 100 characters",
+        ));
     }
     let store = auth.store();
     let login = format!("system:{system}");
@@ -723,7 +810,10 @@ async fn create_api_token(
             match store.create_accounts(std::slice::from_ref(&a)).await {
                 Ok(()) => a,
                 // Created by a concurrent request: use that one.
-                Err(StoreError::Refused(_)) => store.account_by_login(&login).await?.ok_or_else(|| ApiError::internal("system account vanished"))?,
+                Err(StoreError::Refused(_)) => store
+                    .account_by_login(&login)
+                    .await?
+                    .ok_or_else(|| ApiError::internal("system account vanished"))?,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -738,8 +828,14 @@ async fn create_api_token(
         revoked_at: None,
     };
     store.create_api_token(&t).await?;
-    auth.log(caller.account.as_deref(), "api_token_created", Outcome::Success, &t.id, format!("for system {system}: {name}"))
-        .await?;
+    auth.log(
+        caller.account.as_deref(),
+        "api_token_created",
+        Outcome::Success,
+        &t.id,
+        format!("for system {system}: {name}"),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(ApiTokenView {
@@ -774,9 +870,11 @@ async fn revoke_api_token(
 }
 
 async fn target(auth: &AccountAuthenticator, admin: &Actor, id: &str) -> Result<Account, ApiError> {
-    let account = auth.store().account(id).await?.ok_or_else(|| {
-        ApiError::not_found(format!("账号 {id} 不存在"), format!("account {id} does not exist"))
-    })?;
+    let account = auth
+        .store()
+        .account(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("账号 {id} 不存在"), format!("account {id} does not exist")))?;
     in_reach(auth, admin, &account)?;
     Ok(account)
 }
@@ -817,8 +915,14 @@ async fn reset_totp(
     }
     auth.store().set_totp(&account.id, None, false).await?;
     let ended = auth.store().delete_sessions_of(&account.id).await?;
-    auth.log(caller.account.as_deref(), "totp_reset", Outcome::Success, &account.id, format!("{ended} session(s) ended"))
-        .await?;
+    auth.log(
+        caller.account.as_deref(),
+        "totp_reset",
+        Outcome::Success,
+        &account.id,
+        format!("{ended} session(s) ended"),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -871,8 +975,14 @@ async fn access_log(
         limit: q.limit.unwrap_or(100).clamp(1, 500),
     };
     let entries = auth.store().access_log(&filter).await?;
-    auth.log(caller.account.as_deref(), "access_log_read", Outcome::Success, "access_log", format!("{} entries", entries.len()))
-        .await?;
+    auth.log(
+        caller.account.as_deref(),
+        "access_log_read",
+        Outcome::Success,
+        "access_log",
+        format!("{} entries", entries.len()),
+    )
+    .await?;
     Ok(Json(
         entries
             .into_iter()
@@ -952,5 +1062,11 @@ async fn reporter(
         )
         .await?;
     }
-    Ok(Json(ReporterView { case_id: id, reporter: case.reporter.clone(), name, phone, unmasked: unmasked && account.is_some() }))
+    Ok(Json(ReporterView {
+        case_id: id,
+        reporter: case.reporter.clone(),
+        name,
+        phone,
+        unmasked: unmasked && account.is_some(),
+    }))
 }

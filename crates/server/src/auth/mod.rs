@@ -290,7 +290,9 @@ impl AccountAuthenticator {
                 self.engine.loaded().staff(staff_id).map(|s| s.actor()).ok_or_else(|| {
                     ApiError::forbidden(
                         format!("账号关联的工作人员 {staff_id} 已不存在，请联系系统管理员"),
-                        format!("the staff record {staff_id} of this account no longer exists; ask the system administrator"),
+                        format!(
+                            "the staff record {staff_id} of this account no longer exists; ask the system administrator"
+                        ),
                     )
                 })
             }
@@ -304,7 +306,9 @@ impl AccountAuthenticator {
     /// Whether the account acts as one of the three administrators.
     pub fn is_administrator(&self, account: &Account) -> bool {
         account.kind == AccountKind::Staff
-            && self.actor_of(account).is_ok_and(|a| matches!(a.role, Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin))
+            && self
+                .actor_of(account)
+                .is_ok_and(|a| matches!(a.role, Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin))
     }
 
     /// Opens a session for the account; returns the `Set-Cookie` value that carries it.
@@ -380,7 +384,7 @@ impl AccountAuthenticator {
         Ok(())
     }
 
-    async fn from_session(&self, token: &str, parts: &Parts, lang: Lang) -> Result<Caller, ApiError> {
+    async fn session_caller(&self, token: &str, parts: &Parts, lang: Lang) -> Result<Caller, ApiError> {
         let hash = token_hash(token);
         let store = self.store();
         let Some(session) = store.session(&hash).await? else { return Err(session_ended()) };
@@ -409,7 +413,7 @@ impl AccountAuthenticator {
     }
 
     /// The caller an API token stands for, or `None` when it is unknown or revoked.
-    async fn from_token(&self, token: &str, lang: Lang) -> Result<Option<Caller>, ApiError> {
+    async fn token_caller(&self, token: &str, lang: Lang) -> Result<Option<Caller>, ApiError> {
         let Some(t) = self.store().api_token(&token_hash(token.trim())).await? else { return Ok(None) };
         if t.revoked_at.is_some() {
             return Ok(None);
@@ -426,7 +430,7 @@ impl Authenticator for AccountAuthenticator {
     async fn identify(&self, parts: &Parts, lang: Lang) -> Result<Caller, ApiError> {
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
             let token = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).unwrap_or_default();
-            return self.from_token(token, lang).await?.ok_or_else(|| {
+            return self.token_caller(token, lang).await?.ok_or_else(|| {
                 ApiError::new(
                     StatusCode::UNAUTHORIZED,
                     "invalid_token",
@@ -436,13 +440,13 @@ impl Authenticator for AccountAuthenticator {
             });
         }
         match session_cookie(&parts.headers) {
-            Some(token) => self.from_session(&token, parts, lang).await,
+            Some(token) => self.session_caller(&token, parts, lang).await,
             None => Ok(Caller::anonymous(lang)),
         }
     }
 
     async fn api_key(&self, key: &str, lang: Lang) -> Result<Option<Caller>, ApiError> {
-        self.from_token(key, lang).await
+        self.token_caller(key, lang).await
     }
 
     fn accounts(&self) -> Option<&AccountAuthenticator> {

@@ -37,8 +37,14 @@ pub struct AdminLogin {
 }
 
 /// Creates the accounts; returns the administrators' TOTP secrets.
-pub async fn create(engine: &Arc<Engine>, district: &District, seed: u64, now: Timestamp) -> anyhow::Result<Vec<AdminLogin>> {
-    let hash = tokio::task::spawn_blocking(|| password::hash_blocking(DEMO_PASSWORD)).await?.map_err(anyhow::Error::msg)?;
+pub async fn create(
+    engine: &Arc<Engine>,
+    district: &District,
+    seed: u64,
+    now: Timestamp,
+) -> anyhow::Result<Vec<AdminLogin>> {
+    let hash =
+        tokio::task::spawn_blocking(|| password::hash_blocking(DEMO_PASSWORD)).await?.map_err(anyhow::Error::msg)?;
     // A stream of its own, so that the cases stay what the seed made them before accounts existed.
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6163_636f_756e_7473);
     let mut accounts = Vec::new();
@@ -73,9 +79,8 @@ pub async fn create(engine: &Arc<Engine>, district: &District, seed: u64, now: T
 
 /// What to print: how to sign in, with an example login per role.
 pub fn sign_in_help(district: &District, admins: &[AdminLogin]) -> String {
-    let first = |role: Role| {
-        district.reference.staff.iter().find(|s| s.role == role).map(|s| s.id.clone()).unwrap_or_default()
-    };
+    let first =
+        |role: Role| district.reference.staff.iter().find(|s| s.role == role).map(|s| s.id.clone()).unwrap_or_default();
     let handler = district
         .reference
         .staff
