@@ -779,3 +779,32 @@ async fn changing_the_password_ends_other_sessions() {
     assert_eq!(failures, 0, "the wrong current password counted, and the sign-in cleared it");
     assert!(t.log_actions("acc-op").await.contains(&"password_changed".to_string()));
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_account_endpoints() {
+    let t = start(AuthConfig::default()).await;
+    let r = t.call(Method::GET, "/api/openapi.json", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let paths = r.body["paths"].as_object().unwrap();
+    for p in [
+        "/api/auth/code",
+        "/api/auth/signup",
+        "/api/auth/login",
+        "/api/auth/logout",
+        "/api/me",
+        "/api/me/password",
+        "/api/me/totp",
+        "/api/me/totp/confirm",
+        "/api/admin/staff-accounts",
+        "/api/admin/api-tokens",
+        "/api/admin/api-tokens/{id}",
+        "/api/admin/accounts/{id}/unlock",
+        "/api/admin/accounts/{id}/reset-totp",
+        "/api/admin/access-log",
+        "/api/cases/{id}/reporter",
+    ] {
+        assert!(paths.contains_key(p), "{p} is not documented");
+    }
+    let login = &paths["/api/auth/login"]["post"]["responses"];
+    assert!(login["423"].is_object() && login["200"]["headers"]["Set-Cookie"].is_object(), "{login}");
+}
