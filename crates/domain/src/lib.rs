@@ -15,6 +15,7 @@ pub mod duplicates;
 pub mod geo;
 pub mod jurisdiction;
 pub mod lang;
+pub mod personal;
 pub mod responsibility;
 pub mod staff;
 pub mod taxonomy;

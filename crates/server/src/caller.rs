@@ -49,6 +49,12 @@ pub trait Authenticator: Send + Sync + 'static {
     /// The caller an API key stands for (Open311 sends it as a parameter), or `None` when the
     /// key is unknown or revoked.
     async fn api_key(&self, key: &str, lang: Lang) -> Result<Option<Caller>, ApiError>;
+
+    /// The account service behind this authenticator, when it is one: signing in, signing up
+    /// and administering accounts need it (see `auth`).
+    fn accounts(&self) -> Option<&crate::auth::AccountAuthenticator> {
+        None
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {

@@ -40,3 +40,22 @@ async fn attachments_story() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_story() {
+    in_fresh_schema("accounts", |url| async move {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        conformance::accounts::run(Arc::new(store)).await;
+        // The access log is append-only even for someone with a database login.
+        let c = client(&url).await;
+        for stmt in
+            ["UPDATE access_log SET detail = 'nothing happened'", "DELETE FROM access_log", "TRUNCATE access_log"]
+        {
+            let e = c.batch_execute(stmt).await.expect_err(stmt);
+            assert!(format!("{e:?}").contains("append-only"), "{stmt}: {e:?}");
+        }
+        let n: i64 = c.query_one("SELECT count(*) FROM access_log", &[]).await.unwrap().get(0);
+        assert_eq!(n, 5);
+    })
+    .await;
+}

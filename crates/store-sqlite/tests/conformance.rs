@@ -33,3 +33,25 @@ async fn attachments_story() {
     let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
     conformance::attachments::run(Arc::new(store)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    conformance::accounts::run(Arc::new(store)).await;
+}
+
+/// The access log is append-only even for someone with the database file in hand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_log_refuses_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    conformance::accounts::run(Arc::new(store)).await;
+    let c = rusqlite::Connection::open(dir.path().join("yiwang.db")).unwrap();
+    for stmt in ["UPDATE access_log SET detail = 'nothing happened'", "DELETE FROM access_log"] {
+        let e = c.execute_batch(stmt).expect_err(stmt);
+        assert!(e.to_string().contains("append-only"), "{stmt}: {e}");
+    }
+    let n: i64 = c.query_row("SELECT count(*) FROM access_log", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 5);
+}

@@ -3,8 +3,10 @@
 //! - `yiwang serve`          serve the deployment in the data directory (or database URL)
 //! - `yiwang demo`           build the demo district with 90 days of history, then serve it
 //! - `yiwang migrate`        bring the database schema up to date and stop
+//! - `yiwang account add-staff`  create a staff account (the first administrators) on the server
 //! - `yiwang audit verify`   check the whole tamper-evident record
 
+mod accounts;
 mod demo;
 
 use std::net::SocketAddr;
@@ -43,6 +45,8 @@ struct Cli {
     /// Share of a case's handling time after which it is flagged for warning (预警).
     #[arg(long, global = true, env = "YIWANG_WARN_SHARE", default_value_t = 0.8, value_parser = parse_share)]
     warn_share: f64,
+    #[command(flatten)]
+    auth: accounts::AuthOptions,
     #[command(subcommand)]
     command: Command,
 }
@@ -62,6 +66,11 @@ enum Command {
     Demo(demo::Options),
     /// Bring the database schema up to date and stop.
     Migrate,
+    /// Accounts made on the server itself (the first administrators).
+    Account {
+        #[command(subcommand)]
+        command: accounts::AccountCommand,
+    },
     /// The tamper-evident record.
     Audit {
         #[command(subcommand)]
@@ -110,6 +119,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 serve(&cli, engine).await?;
             }
         }
+        Command::Account { command } => {
+            let engine = Arc::new(Engine::start(open_store(&cli).await?, rules(&cli)?).await?);
+            accounts::run(&engine, command).await?;
+        }
         Command::Audit { command: AuditCommand::Verify } => return verify(&cli).await,
     }
     Ok(ExitCode::SUCCESS)
@@ -157,7 +170,8 @@ async fn serve(cli: &Cli, engine: Arc<Engine>) -> anyhow::Result<()> {
     let listener = yiwang_server::bind(cli.listen).await.with_context(|| format!("listening on {}", cli.listen))?;
     let addr = listener.local_addr()?;
     println!("yiwang is serving at http://{addr}/  (stop with Ctrl-C)");
-    let app = yiwang_server::App { engine, auth: Arc::new(yiwang_server::caller::Anonymous) };
+    let auth = yiwang_server::auth::AccountAuthenticator::new(engine.clone(), cli.auth.config());
+    let app = yiwang_server::App { engine, auth: Arc::new(auth) };
     yiwang_server::serve(app, listener).await?;
     Ok(())
 }

@@ -100,3 +100,79 @@ fn serves_healthz_and_a_home_page() {
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     assert!(home.starts_with("HTTP/1.1 200") && home.contains("一网"), "{home}");
 }
+
+/// Starts `yiwang serve` on a free port; returns the child and its address.
+fn serve(data: &Path) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_yiwang"))
+        .arg("--data")
+        .arg(data)
+        .args(["--listen", "127.0.0.1:0", "serve"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.split("http://").nth(1).and_then(|s| s.split('/').next()).unwrap().to_owned();
+    (child, addr)
+}
+
+fn post_json(addr: &str, path: &str, body: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    reply
+}
+
+#[test]
+fn demo_accounts_sign_in_and_add_staff_prints_a_first_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = yiwang(dir.path(), SMALL_DEMO);
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = text(&out);
+    for expected in
+        ["Yiwang-demo-2026", "op-1", "chief-1", "disp-1", "h-dc-hw-1", "gm-110101", "13900000001", "oathtool"]
+    {
+        assert!(printed.contains(expected), "{expected} in {printed}");
+    }
+    let secret_line = printed.lines().find(|l| l.contains("sysadmin-1")).expect("the system administrator's secret");
+    assert_eq!(secret_line.split_whitespace().last().unwrap().len(), 32, "{secret_line}");
+
+    // Everyone has an account already; remove one to make it again on the command line.
+    let out = yiwang(dir.path(), &["account", "add-staff", "leader-1"]);
+    assert!(!out.status.success() && text(&out).contains("already has an account"), "{}", text(&out));
+    let db = rusqlite::Connection::open(dir.path().join("yiwang.db")).unwrap();
+    db.execute("DELETE FROM accounts WHERE login = 'leader-1'", []).unwrap();
+    drop(db);
+    let out = yiwang(dir.path(), &["account", "add-staff", "leader-1", "--login", "leader-one"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let password = text(&out)
+        .lines()
+        .find_map(|l| l.strip_prefix("initial password: "))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("a printed password")
+        .to_owned();
+    let out = yiwang(dir.path(), &["account", "add-staff", "nobody"]);
+    assert!(!out.status.success() && text(&out).contains("no staff record"), "{}", text(&out));
+
+    let (mut child, addr) = serve(dir.path());
+    let leader = post_json(&addr, "/api/auth/login", &format!(r#"{{"login":"leader-one","password":"{password}"}}"#));
+    let op = post_json(&addr, "/api/auth/login", r#"{"login":"op-1","password":"Yiwang-demo-2026"}"#);
+    let resident = post_json(&addr, "/api/auth/login", r#"{"login":"13900000001","password":"Yiwang-demo-2026"}"#);
+    let admin = post_json(&addr, "/api/auth/login", r#"{"login":"sysadmin-1","password":"Yiwang-demo-2026"}"#);
+    let wrong = post_json(&addr, "/api/auth/login", r#"{"login":"op-1","password":"wrong"}"#);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(leader.starts_with("HTTP/1.1 200") && leader.contains("\"role\":\"leader\""), "{leader}");
+    assert!(op.starts_with("HTTP/1.1 200") && op.contains("yiwang_session=") && op.contains("HttpOnly"), "{op}");
+    assert!(resident.starts_with("HTTP/1.1 200") && resident.contains("139****0001"), "{resident}");
+    assert!(admin.starts_with("HTTP/1.1 401") && admin.contains("totp_required"), "{admin}");
+    assert!(wrong.starts_with("HTTP/1.1 401") && wrong.contains("invalid_credentials"), "{wrong}");
+}

@@ -71,7 +71,7 @@ const GIVEN: &[&str] = &[
     "平", "刚", "桂英", "建华", "志强", "海燕",
 ];
 
-fn person(rng: &mut ChaCha8Rng) -> String {
+pub fn person(rng: &mut ChaCha8Rng) -> String {
     format!("{}{}", SURNAMES.choose(rng).expect("names"), GIVEN.choose(rng).expect("names"))
 }
 

@@ -1,5 +1,6 @@
 //! `yiwang demo`: one real district with 90 days of simulated history, reproducible from a seed.
 
+mod accounts;
 mod district;
 mod history;
 
@@ -118,5 +119,7 @@ pub async fn build(engine: &Arc<Engine>, options: &Options) -> anyhow::Result<()
         events,
         started.elapsed().as_secs_f64()
     );
+    let admins = accounts::create(engine, &district, options.seed, now).await.context("creating the demo accounts")?;
+    println!("{}", accounts::sign_in_help(&district, &admins));
     Ok(())
 }
