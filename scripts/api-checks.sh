@@ -21,10 +21,11 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
 fi
 
 cargo build -q -p yiwang
+bin="${CARGO_TARGET_DIR:-target}/debug/yiwang"
 data=$(mktemp -d)
 log="$data/serve.log"
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$data"' EXIT
-target/debug/yiwang --data "$data" --listen 127.0.0.1:0 demo --days 5 --per-day 10 >"$log" 2>&1 &
+"$bin" --data "$data" --listen 127.0.0.1:0 demo --days 5 --per-day 10 >"$log" 2>&1 &
 pid=$!
 for _ in $(seq 1 120); do
   addr=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -n 1 || true)
@@ -34,7 +35,28 @@ for _ in $(seq 1 120); do
 done
 [ -n "$addr" ] || { cat "$log"; echo "FAILED: the demo did not print its address"; exit 1; }
 
-"$venv/bin/schemathesis" run "$addr/api/openapi.json" \
-  --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
-  --max-examples "${SCHEMATHESIS_EXAMPLES:-50}" --seed 1
+password=$(sed -n 's/.*every account.s password is \(.*\)$/\1/p' "$log" | head -n 1)
+[ -n "$password" ] || { cat "$log"; echo "FAILED: the demo did not print its password"; exit 1; }
+
+# Signs in and prints the session cookie.
+session() {
+  curl -sS -o /dev/null -c - -H 'content-type: application/json' \
+    -d "{\"login\": \"$1\", \"password\": \"$password\"}" "$addr/api/auth/login" |
+    awk '$6 == "yiwang_session" { print $7 }'
+}
+
+checks=not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance
+# Anonymous, then as a shift chief of the district, a unit's handler and a resident.
+for who in "" chief-1 h-dc-hw-1 13900000001; do
+  header=()
+  if [ -n "$who" ]; then
+    cookie=$(session "$who")
+    [ -n "$cookie" ] || { echo "FAILED: cannot sign in as $who"; exit 1; }
+    header=(-H "Cookie: yiwang_session=$cookie")
+  fi
+  echo "schemathesis as ${who:-anonymous}"
+  "$venv/bin/schemathesis" run "$addr/api/openapi.json" "${header[@]}" --checks "$checks" \
+    --exclude-path /api/auth/logout --exclude-path /api/me/password \
+    --max-examples "${SCHEMATHESIS_EXAMPLES:-30}" --seed 1
+done
 echo "schemathesis: passed"

@@ -40,7 +40,8 @@ pub struct App {
 pub struct AppState(pub Arc<App>);
 
 pub fn router(app: App) -> Router {
-    let (api, openapi) = api::router().split_for_parts();
+    let (api, mut openapi) = api::router().split_for_parts();
+    api::document_common_errors(&mut openapi);
     Router::new()
         .merge(api)
         .nest("/open311/v2", open311::router())

@@ -113,7 +113,7 @@ pub struct ListQuery {
 
 /// Cases the caller may see, newest first.
 #[utoipa::path(get, path = "/api/cases", tag = "cases", params(ListQuery),
-    responses((status = 200, body = Vec<CaseView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Vec<CaseView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn list(
     State(app): State<AppState>,
     caller: Caller,

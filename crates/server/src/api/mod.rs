@@ -31,3 +31,31 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(attachments::router())
         .merge(live::router())
 }
+
+/// Statuses every operation may answer, whatever it documents itself: bad input (400), a body
+/// over the limit (413), too many requests (429) and an internal fault (500), all with the one
+/// error body. Added to each operation that does not describe them already.
+pub fn document_common_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
+    let common = [
+        ("400", "Bad input: the message names the field."),
+        ("413", "The request body is too large."),
+        ("429", "Too many requests: try again after `Retry-After` seconds."),
+        ("500", "Internal fault; the detail is in the server's log."),
+    ];
+    for item in doc.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];
+        for op in operations.into_iter().flatten() {
+            for (status, description) in common {
+                op.responses.responses.entry(status.to_owned()).or_insert_with(|| {
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description(description)
+                            .content("application/json", ContentBuilder::new().schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("ErrorBody")))).build())
+                            .build(),
+                    )
+                });
+            }
+        }
+    }
+}
