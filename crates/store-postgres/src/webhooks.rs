@@ -120,8 +120,7 @@ impl Webhooks for PostgresStore {
 
     async fn webhook_cursor(&self) -> Result<i64> {
         let conn = self.conn().await?;
-        let row =
-            conn.query_one("SELECT ledger_seq FROM webhook_cursor WHERE id = 1", &[]).await.map_err(backend)?;
+        let row = conn.query_one("SELECT ledger_seq FROM webhook_cursor WHERE id = 1", &[]).await.map_err(backend)?;
         row.try_get(0).map_err(backend)
     }
 

@@ -81,9 +81,7 @@ impl Webhooks for SqliteStore {
         let unit = unit.map(str::to_owned);
         self.read(move |c| {
             let mut st = c
-                .prepare_cached(&format!(
-                    "{SUBSCRIPTION} WHERE active = 1 AND (?1 IS NULL OR unit = ?1) ORDER BY id"
-                ))
+                .prepare_cached(&format!("{SUBSCRIPTION} WHERE active = 1 AND (?1 IS NULL OR unit = ?1) ORDER BY id"))
                 .map_err(backend)?;
             let rows = st.query_map([unit], subscription).map_err(backend)?;
             rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
@@ -171,15 +169,7 @@ impl Webhooks for SqliteStore {
                     "UPDATE webhook_deliveries SET status = ?2, attempts = attempts + 1, next_attempt_at = ?3, \
                      last_attempt_at = ?4, last_status = ?5, last_error = ?6, delivered_at = ?7 \
                      WHERE id = ?1 AND status = 'pending'",
-                    params![
-                        id,
-                        status.as_str(),
-                        next,
-                        a.at.0,
-                        a.status,
-                        a.error.as_deref().map(clip_error),
-                        delivered
-                    ],
+                    params![id, status.as_str(), next, a.at.0, a.status, a.error.as_deref().map(clip_error), delivered],
                 )
                 .map_err(backend)?;
             Ok(n == 1)

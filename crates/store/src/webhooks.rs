@@ -173,8 +173,9 @@ pub trait Webhooks: Send + Sync {
     /// Active subscriptions, of one unit or of all, oldest first.
     async fn subscriptions(&self, unit: Option<&str>) -> Result<Vec<Subscription>>;
 
-    /// Makes a subscription inactive and cancels its pending deliveries, in one transaction.
-    /// `false` when there is no active subscription with this id.
+    /// Makes a subscription inactive and cancels its pending deliveries, in one transaction (the
+    /// deliveries also when it was inactive already). `false` when there was no active
+    /// subscription with this id.
     async fn deactivate_subscription(&self, id: i64) -> Result<bool>;
 
     /// How far along the ledger events have been turned into deliveries.

@@ -157,8 +157,12 @@ async fn serve(cli: &Cli, engine: Arc<Engine>) -> anyhow::Result<()> {
     let listener = yiwang_server::bind(cli.listen).await.with_context(|| format!("listening on {}", cli.listen))?;
     let addr = listener.local_addr()?;
     println!("yiwang is serving at http://{addr}/  (stop with Ctrl-C)");
-    let app = yiwang_server::App { engine, auth: Arc::new(yiwang_server::caller::Anonymous) };
+    // Webhook deliveries run beside the server and stop with it.
+    let webhooks = yiwang_server::webhooks::start(engine.clone(), Default::default());
+    let app =
+        yiwang_server::App { engine, auth: Arc::new(yiwang_server::caller::Anonymous), limits: Default::default() };
     yiwang_server::serve(app, listener).await?;
+    webhooks.stop().await;
     Ok(())
 }
 

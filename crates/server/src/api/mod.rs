@@ -7,6 +7,7 @@ pub mod cases;
 pub mod live;
 pub mod reference;
 pub mod visibility;
+pub mod webhooks;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -17,7 +18,10 @@ use crate::AppState;
 #[openapi(
     info(title = "yiwang 一网", description = "Grid-based grassroots governance: reports, cases and the closed loop. \
         Errors share one body `{code, message}`; `message` follows `?lang=`, the `lang` cookie or `Accept-Language` (zh-CN default, en)."),
-    tags((name = "cases", description = "Reports and the closed loop"), (name = "reference", description = "Jurisdictions, grids, taxonomy, units"))
+    tags((name = "cases", description = "Reports and the closed loop"), (name = "reference", description = "Jurisdictions, grids, taxonomy, units"),
+        (name = "live", description = "Live case events (Server-Sent Events)"),
+        (name = "webhooks", description = "Deliveries of a unit's case events to its own systems, signed with HMAC-SM3; the body of each is a `WebhookPayload`")),
+    components(schemas(crate::webhooks::WebhookPayload))
 )]
 struct ApiDoc;
 
@@ -29,4 +33,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(accounts::router())
         .merge(attachments::router())
         .merge(live::router())
+        .merge(webhooks::router())
 }

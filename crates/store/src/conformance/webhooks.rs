@@ -55,7 +55,15 @@ pub async fn run(store: Arc<dyn Store>) {
     assert_ne!(a.id, b.id);
     assert!(a.active && b.active);
     assert_eq!(
-        (a.unit.as_str(), a.url.as_str(), a.secret.as_str(), a.lang, a.created_at, a.created_by.as_str(), a.after_ledger_seq),
+        (
+            a.unit.as_str(),
+            a.url.as_str(),
+            a.secret.as_str(),
+            a.lang,
+            a.created_at,
+            a.created_by.as_str(),
+            a.after_ledger_seq
+        ),
         ("cgzf", "https://cgzf.example/hook", "secret-of-cgzf", Lang::En, T0, "handler-cgzf", 7)
     );
     assert_eq!(s.subscription(a.id).await.unwrap(), Some(a.clone()));
@@ -77,20 +85,20 @@ pub async fn run(store: Arc<dyn Store>) {
     // Claims: the longest waiting first; a claimed delivery is out of reach until its lease ends.
     assert!(s.claim_deliveries(at(-1), at(60), 10).await.unwrap().is_empty(), "nothing is due before it was queued");
     let c1 = s.claim_deliveries(at(3), at(60), 2).await.expect("claim");
-    assert_eq!(c1.iter().map(|d| (d.subscription_id, d.case_id, d.event_seq)).collect::<Vec<_>>(), [
-        (a.id, 1, 1),
-        (a.id, 1, 2)
-    ]);
+    assert_eq!(
+        c1.iter().map(|d| (d.subscription_id, d.case_id, d.event_seq)).collect::<Vec<_>>(),
+        [(a.id, 1, 1), (a.id, 1, 2)]
+    );
     let d1 = &c1[0];
     assert_eq!(d1.status, DeliveryStatus::Pending);
     assert_eq!((d1.attempts, d1.next_attempt_at, d1.created_at), (0, Some(at(60)), at(0)));
     assert_eq!(d1.payload, r#"{"case":1,"seq":1,"名":"派遣"}"#);
     assert_eq!(d1.step, "report");
     let c2 = s.claim_deliveries(at(3), at(60), 10).await.expect("claim the rest");
-    assert_eq!(c2.iter().map(|d| (d.subscription_id, d.case_id, d.event_seq)).collect::<Vec<_>>(), [
-        (b.id, 1, 2),
-        (a.id, 2, 1)
-    ]);
+    assert_eq!(
+        c2.iter().map(|d| (d.subscription_id, d.case_id, d.event_seq)).collect::<Vec<_>>(),
+        [(b.id, 1, 2), (a.id, 2, 1)]
+    );
     assert!(s.claim_deliveries(at(59), at(120), 10).await.unwrap().is_empty(), "claimed deliveries are leased");
     // The workers died: once the leases end, everything is claimed again.
     let c3 = s.claim_deliveries(at(60), at(90), 10).await.expect("claim after the leases");
@@ -99,9 +107,7 @@ pub async fn run(store: Arc<dyn Store>) {
 
     // Attempts.
     assert!(s.record_attempt(d1.id, &attempt(61, Some(204), None, Outcome::Delivered)).await.unwrap());
-    assert!(
-        s.record_attempt(d2, &attempt(61, Some(500), Some("HTTP 500"), Outcome::RetryAt(at(100)))).await.unwrap()
-    );
+    assert!(s.record_attempt(d2, &attempt(61, Some(500), Some("HTTP 500"), Outcome::RetryAt(at(100)))).await.unwrap());
     let long = "x".repeat(MAX_ERROR + 50);
     assert!(s.record_attempt(d4, &attempt(62, None, Some(&long), Outcome::RetryAt(at(100)))).await.unwrap());
     assert!(
