@@ -41,7 +41,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::{Request, Uri, header};
@@ -62,8 +62,8 @@ use utoipa::ToSchema;
 use yiwang_domain::case::{Action, Actor, Case, Event, Role};
 use yiwang_domain::time::Timestamp;
 use yiwang_engine::Engine;
-use yiwang_store::StoreError;
 use yiwang_store::webhooks::{Attempt, Delivery, NewDelivery, Outcome, Subscription};
+use yiwang_store::{Store, StoreError};
 
 use crate::api::visibility;
 use crate::caller::{Anonymous, Caller};
@@ -194,14 +194,25 @@ pub fn start(engine: Arc<Engine>, config: Config) -> Worker {
 async fn feed_loop(views: AppState, poll: Duration, wake: Arc<Notify>) {
     // Subscribed before the first round: whatever is committed later wakes the next one.
     let mut rx = views.0.engine.subscribe();
+    let mut feeder = None;
     loop {
-        match feed(&views).await {
-            Ok(0) => {}
-            Ok(n) => {
-                tracing::debug!(deliveries = n, "webhook deliveries queued");
-                wake.notify_one();
+        if feeder.is_none() {
+            match views.0.engine.store().webhook_cursor().await {
+                Ok(cursor) => {
+                    feeder = Some(Feeder { views: views.clone(), cursor, saved: cursor, saved_at: Instant::now() })
+                }
+                Err(e) => tracing::error!(error = %e, "reading the webhook cursor failed; retrying"),
             }
-            Err(e) => tracing::error!(error = %e, "queuing webhook deliveries failed; retrying"),
+        }
+        if let Some(f) = feeder.as_mut() {
+            match f.round().await {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::debug!(deliveries = n, "webhook deliveries queued");
+                    wake.notify_one();
+                }
+                Err(e) => tracing::error!(error = %e, "queuing webhook deliveries failed; retrying"),
+            }
         }
         tokio::select! {
             r = rx.recv() => if matches!(r, Err(RecvError::Closed)) { return },
@@ -214,60 +225,98 @@ async fn feed_loop(views: AppState, poll: Duration, wake: Arc<Notify>) {
 
 /// Ledger entries read at once.
 const PAGE: u32 = 256;
+/// The cursor is written with every delivery queued, and otherwise only this often (in ledger
+/// entries or in time): writing it after every commit would double the durable writes of a
+/// deployment without subscriptions. A restart re-reads what came after the stored cursor,
+/// which queues nothing twice.
+const SAVE_EVERY: i64 = 10_000;
+const SAVE_AFTER: Duration = Duration::from_secs(60);
 
-/// Queues deliveries for the events after the cursor; returns how many were queued.
-async fn feed(views: &AppState) -> Result<u64, StoreError> {
-    let store = views.0.engine.store();
-    // The head first, the subscriptions second: a subscription made after this read starts
-    // after this head, so the events up to it concern only the subscriptions read here.
-    let head = store.ledger_head().await?.seq;
-    let mut cursor = store.webhook_cursor().await?;
-    if cursor >= head {
-        return Ok(0);
-    }
-    let subscriptions = store.subscriptions(None).await?;
-    if subscriptions.is_empty() {
-        store.enqueue_deliveries(&[], head).await?;
-        return Ok(0);
-    }
-    let mut added = 0;
-    while cursor < head {
-        let page: Vec<_> =
-            store.ledger_page(cursor, PAGE).await?.into_iter().take_while(|e| e.ledger_seq <= head).collect();
-        let Some(last) = page.last().map(|e| e.ledger_seq) else { break };
-        let now = Timestamp::now();
-        let mut cases: HashMap<i64, (Option<Case>, Vec<Event>)> = HashMap::new();
-        let mut deliveries = Vec::new();
-        for entry in &page {
-            let interested: Vec<&Subscription> =
-                subscriptions.iter().filter(|s| entry.ledger_seq > s.after_ledger_seq).collect();
-            if interested.is_empty() {
-                continue;
-            }
-            if let std::collections::hash_map::Entry::Vacant(v) = cases.entry(entry.case_id) {
-                v.insert((store.case(entry.case_id).await?, store.events(entry.case_id).await?));
-            }
-            let (case, events) = &cases[&entry.case_id];
-            let Some(event) = events.iter().find(|e| e.seq == entry.seq) else {
-                tracing::warn!(case = entry.case_id, seq = entry.seq, "an event in the ledger is missing");
-                continue;
-            };
-            let units = units_after(events, entry.seq);
-            for s in interested.into_iter().filter(|s| units.contains(&s.unit)) {
-                deliveries.push(NewDelivery {
-                    subscription_id: s.id,
-                    case_id: entry.case_id,
-                    event_seq: entry.seq,
-                    step: event.step.clone(),
-                    payload: payload(views, s, case.as_ref(), event),
-                    created_at: now,
-                });
-            }
+/// Follows the ledger for one process.
+struct Feeder {
+    views: AppState,
+    /// Where this feeder has read to.
+    cursor: i64,
+    /// The cursor as last stored, and when.
+    saved: i64,
+    saved_at: Instant,
+}
+
+impl Feeder {
+    /// Queues deliveries for the events after the cursor; returns how many were queued.
+    async fn round(&mut self) -> Result<u64, StoreError> {
+        let store = self.views.0.engine.store().clone();
+        // The head first, the subscriptions second: a subscription made after this read starts
+        // after this head, so the events up to it concern only the subscriptions read here.
+        let head = store.ledger_head().await?.seq;
+        if self.cursor >= head {
+            return Ok(0);
         }
-        added += store.enqueue_deliveries(&deliveries, last).await?;
-        cursor = last;
+        let subscriptions = store.subscriptions(None).await?;
+        let from = subscriptions.iter().map(|s| s.after_ledger_seq).min().unwrap_or(head);
+        if self.cursor < from {
+            // Nothing before the oldest subscription's start concerns anyone.
+            self.advance(&store, &[], from.min(head)).await?;
+        }
+        let mut added = 0;
+        while self.cursor < head {
+            let page: Vec<_> =
+                store.ledger_page(self.cursor, PAGE).await?.into_iter().take_while(|e| e.ledger_seq <= head).collect();
+            let Some(last) = page.last().map(|e| e.ledger_seq) else { break };
+            let now = Timestamp::now();
+            let mut cases: HashMap<i64, (Option<Case>, Vec<Event>)> = HashMap::new();
+            let mut deliveries = Vec::new();
+            for entry in &page {
+                let interested: Vec<&Subscription> =
+                    subscriptions.iter().filter(|s| entry.ledger_seq > s.after_ledger_seq).collect();
+                if interested.is_empty() {
+                    continue;
+                }
+                if let std::collections::hash_map::Entry::Vacant(v) = cases.entry(entry.case_id) {
+                    v.insert((store.case(entry.case_id).await?, store.events(entry.case_id).await?));
+                }
+                let (case, events) = &cases[&entry.case_id];
+                let Some(event) = events.iter().find(|e| e.seq == entry.seq) else {
+                    tracing::warn!(case = entry.case_id, seq = entry.seq, "an event in the ledger is missing");
+                    continue;
+                };
+                let units = units_after(events, entry.seq);
+                for s in interested.into_iter().filter(|s| units.contains(&s.unit)) {
+                    deliveries.push(NewDelivery {
+                        subscription_id: s.id,
+                        case_id: entry.case_id,
+                        event_seq: entry.seq,
+                        step: event.step.clone(),
+                        payload: payload(&self.views, s, case.as_ref(), event),
+                        created_at: now,
+                    });
+                }
+            }
+            added += self.advance(&store, &deliveries, last).await?;
+        }
+        Ok(added)
     }
-    Ok(added)
+
+    /// Queues the deliveries and moves the cursor to `to`, storing it when anything was queued
+    /// or when it is due.
+    async fn advance(
+        &mut self,
+        store: &Arc<dyn Store>,
+        deliveries: &[NewDelivery],
+        to: i64,
+    ) -> Result<u64, StoreError> {
+        let due = to - self.saved >= SAVE_EVERY || self.saved_at.elapsed() >= SAVE_AFTER;
+        let added = if !deliveries.is_empty() || due {
+            let added = store.enqueue_deliveries(deliveries, to).await?;
+            self.saved = to;
+            self.saved_at = Instant::now();
+            added
+        } else {
+            0
+        };
+        self.cursor = to;
+        Ok(added)
+    }
 }
 
 /// The lead and assisting units of a case right after its event `seq`: those of the last
