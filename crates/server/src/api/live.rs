@@ -292,6 +292,14 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_stream_ends_in_time_for_credentials_to_be_checked_again() {
+        let (_tx, rx) = tokio::sync::broadcast::channel::<Arc<Committed>>(4);
+        let mut f = feed(rx, resident("r1"), false);
+        f.ends_at = tokio::time::Instant::now() + Duration::from_millis(50);
+        assert!(tokio::time::timeout(Duration::from_secs(5), f.next()).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
     async fn a_stream_ends_when_the_server_stops() {
         let (_tx, rx) = tokio::sync::broadcast::channel::<Arc<Committed>>(4);
         let (stop, stopping) = watch::channel(false);

@@ -152,7 +152,7 @@ async fn a_resumed_stream_is_told_to_reload() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_stream_is_documented() {
+async fn live_events_and_webhooks_are_documented() {
     let dir = tempfile::tempdir().unwrap();
     let app = TestApp::start(dir.path(), Limits::default()).await;
     let (s, _, doc) = app.call(request(Method::GET, "/api/openapi.json", "", None)).await;
@@ -160,6 +160,10 @@ async fn the_stream_is_documented() {
     let ok = &doc["paths"]["/api/live"]["get"]["responses"]["200"]["content"];
     assert!(ok.get("text/event-stream").is_some(), "{ok}");
     assert!(doc["components"]["schemas"].get("LiveCase").is_some());
+    for path in ["/api/webhooks", "/api/webhooks/{id}", "/api/webhooks/{id}/deliveries"] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is documented");
+    }
+    assert!(doc["components"]["schemas"].get("WebhookPayload").is_some(), "receivers can read the body's schema");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
