@@ -167,14 +167,18 @@ impl<T: Serialize> IntoResponse for Json<T> {
 
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(r: axum::extract::rejection::JsonRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            let kib = crate::MAX_BODY / 1024;
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("请求内容过大，不能超过 {kib} KiB"),
+                format!("the request body is too large; at most {kib} KiB"),
+            );
+        }
         let detail = r.body_text();
-        let status = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            StatusCode::PAYLOAD_TOO_LARGE
-        } else {
-            StatusCode::BAD_REQUEST
-        };
         ApiError {
-            status,
+            status: StatusCode::BAD_REQUEST,
             code: Cow::Borrowed("invalid_body"),
             zh: format!("请求内容无效：{detail}"),
             en: format!("invalid request body: {detail}"),

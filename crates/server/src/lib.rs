@@ -34,12 +34,16 @@ pub const MAX_BODY: usize = 256 * 1024;
 pub struct App {
     pub engine: Arc<Engine>,
     pub auth: Arc<dyn Authenticator>,
+    /// Request rates allowed at the doors anyone can reach (see [`limits`]).
+    pub limits: limits::Limits,
 }
 
 #[derive(Clone)]
 pub struct AppState(pub Arc<App>);
 
 pub fn router(app: App) -> Router {
+    let limiter = Arc::new(limits::Limiter::new(app.limits.clone()));
+    let state = AppState(Arc::new(app));
     let (api, mut openapi) = api::router().split_for_parts();
     api::document_common_errors(&mut openapi);
     Router::new()
@@ -50,13 +54,28 @@ pub fn router(app: App) -> Router {
         .route("/healthz", get(healthz))
         .fallback(|| async { ApiError::not_found("没有这个地址", "no such address") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state((state.clone(), limiter), limits::limit))
         .layer(axum::middleware::from_fn(error::localize))
-        .with_state(AppState(Arc::new(app)))
+        .with_state(state)
 }
 
-/// Serves until ctrl-c or SIGTERM, then finishes the requests in flight.
+/// Tells long-lived responses (live event streams) that the server is stopping, so that a
+/// graceful shutdown does not wait for them: `true` once stopping.
+#[derive(Clone)]
+pub struct Stopping(pub tokio::sync::watch::Receiver<bool>);
+
+/// Serves until ctrl-c or SIGTERM, then finishes the requests in flight (live event streams
+/// end at once). Each request knows its peer's address (`ConnectInfo`), which the abuse limits
+/// count by.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown()).await
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let router = router(app).layer(axum::Extension(Stopping(stopping)));
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            shutdown().await;
+            let _ = stop.send(true);
+        })
+        .await
 }
 
 pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {

@@ -109,7 +109,13 @@ async fn start(config: AuthConfig) -> T {
     let auth = Arc::new(
         AccountAuthenticator::new(engine.clone(), config).with_clock(clock.clone()).with_code_sender(outbox.clone()),
     );
-    let router = yiwang_server::router(App { engine: engine.clone(), auth: auth.clone() as Arc<dyn Authenticator> });
+    let router = yiwang_server::router(App {
+        engine: engine.clone(),
+        auth: auth.clone() as Arc<dyn Authenticator>,
+        // These tests sign in far more often than a person would; the lockout under test is the
+        // account's own, not the per-address rate limit (tested in tests/live).
+        limits: generous_limits(),
+    });
     let hash = password::hash_blocking(PASSWORD).unwrap();
     T { router, auth, engine, clock, outbox, hash, _dir: dir }
 }
@@ -807,4 +813,17 @@ async fn the_openapi_document_describes_the_account_endpoints() {
     }
     let login = &paths["/api/auth/login"]["post"]["responses"];
     assert!(login["423"].is_object() && login["200"]["headers"]["Set-Cookie"].is_object(), "{login}");
+}
+
+fn generous_limits() -> yiwang_server::limits::Limits {
+    use yiwang_server::limits::{Limits, Rate};
+    let many = Rate::per_minute(100_000);
+    Limits {
+        login: many,
+        signup: many,
+        code: many,
+        anonymous_report: many,
+        anonymous_upload: many,
+        ..Limits::default()
+    }
 }

@@ -187,7 +187,8 @@ async fn world() -> World {
         });
     }
     engine.import_reference(reference).await.unwrap();
-    let app = router(App { engine: engine.clone(), auth: Arc::new(TestAuth(engine.clone())) });
+    let app =
+        router(App { engine: engine.clone(), auth: Arc::new(TestAuth(engine.clone())), limits: Default::default() });
     World { engine, app, _dir: dir }
 }
 

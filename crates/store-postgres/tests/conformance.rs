@@ -59,3 +59,12 @@ async fn accounts_story() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_story() {
+    in_fresh_schema("webhooks", |url| async move {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        conformance::webhooks::run(Arc::new(store)).await;
+    })
+    .await;
+}

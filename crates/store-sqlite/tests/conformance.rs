@@ -55,3 +55,10 @@ async fn access_log_refuses_changes() {
     let n: i64 = c.query_row("SELECT count(*) FROM access_log", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    conformance::webhooks::run(Arc::new(store)).await;
+}

@@ -170,9 +170,12 @@ async fn serve(cli: &Cli, engine: Arc<Engine>) -> anyhow::Result<()> {
     let listener = yiwang_server::bind(cli.listen).await.with_context(|| format!("listening on {}", cli.listen))?;
     let addr = listener.local_addr()?;
     println!("yiwang is serving at http://{addr}/  (stop with Ctrl-C)");
+    // Webhook deliveries run beside the server and stop with it.
+    let webhooks = yiwang_server::webhooks::start(engine.clone(), Default::default());
     let auth = yiwang_server::auth::AccountAuthenticator::new(engine.clone(), cli.auth.config());
-    let app = yiwang_server::App { engine, auth: Arc::new(auth) };
+    let app = yiwang_server::App { engine, auth: Arc::new(auth), limits: Default::default() };
     yiwang_server::serve(app, listener).await?;
+    webhooks.stop().await;
     Ok(())
 }
 

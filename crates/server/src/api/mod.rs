@@ -7,6 +7,7 @@ pub mod cases;
 pub mod live;
 pub mod reference;
 pub mod visibility;
+pub mod webhooks;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -18,7 +19,10 @@ use crate::AppState;
     info(title = "yiwang 一网", description = "Grid-based grassroots governance: reports, cases and the closed loop. \
         Errors share one body `{code, message}`; `message` follows `?lang=`, the `lang` cookie or `Accept-Language` (zh-CN default, en)."),
     tags((name = "cases", description = "Reports and the closed loop"), (name = "reference", description = "Jurisdictions, grids, taxonomy, units"),
-        (name = "attachments", description = "Photos and short videos: uploads, public variants without metadata, thumbnails"))
+        (name = "attachments", description = "Photos and short videos: uploads, public variants without metadata, thumbnails"),
+        (name = "live", description = "Live case events (Server-Sent Events)"),
+        (name = "webhooks", description = "Deliveries of a unit's case events to its own systems, signed with HMAC-SM3; the body of each is a `WebhookPayload`")),
+    components(schemas(crate::webhooks::WebhookPayload))
 )]
 struct ApiDoc;
 
@@ -30,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(accounts::router())
         .merge(attachments::router())
         .merge(live::router())
+        .merge(webhooks::router())
 }
 
 /// Statuses every operation may answer, whatever it documents itself: bad input (400), a body
@@ -51,7 +56,12 @@ pub fn document_common_errors(doc: &mut utoipa::openapi::OpenApi) {
                     RefOr::T(
                         ResponseBuilder::new()
                             .description(description)
-                            .content("application/json", ContentBuilder::new().schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("ErrorBody")))).build())
+                            .content(
+                                "application/json",
+                                ContentBuilder::new()
+                                    .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("ErrorBody"))))
+                                    .build(),
+                            )
                             .build(),
                     )
                 });
