@@ -26,3 +26,10 @@ async fn tampering_is_named() {
     });
     conformance::tampering_is_named(Arc::new(store), sql).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open311_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    conformance::open311::run(Arc::new(store)).await;
+}
