@@ -16,6 +16,7 @@ use std::collections::{HashMap, VecDeque};
 
 use yiwang_domain::Lang;
 use yiwang_domain::case::{Actor, Case, Channel, Role, State};
+use yiwang_domain::codes::AreaCode;
 use yiwang_domain::taxonomy::{SubclassId, Urgency};
 use yiwang_domain::time::Timestamp;
 use yiwang_engine::NewReport;
@@ -48,6 +49,16 @@ pub fn public_media(links: &[String]) -> Node {
     Node::opt(links.iter().find(|l| l.starts_with("http://") || l.starts_with("https://")).cloned())
 }
 
+/// Free text as the public may see it: personal data masked, the codes of our own areas and
+/// grids left as they are.
+pub fn public_text(app: &AppState, text: &str) -> String {
+    let loaded = app.0.engine.loaded();
+    mask::personal_except(text, |run| {
+        AreaCode::parse("code", run)
+            .is_ok_and(|c| loaded.jurisdiction.area(&c).is_some() || loaded.jurisdiction.grid(&c).is_some())
+    })
+}
+
 /// A case as the public may see it, in the spec's order of fields.
 fn request(app: &AppState, c: &Case, updated: Option<Timestamp>, lang: Lang) -> Node {
     let engine = &app.0.engine;
@@ -68,13 +79,13 @@ fn request(app: &AppState, c: &Case, updated: Option<Timestamp>, lang: Lang) -> 
         ("status_notes", Node::text(if lang == Lang::En { c.state.name_en() } else { c.state.name_zh() })),
         ("service_name", Node::text(service_name)),
         ("service_code", Node::text(c.subclass.to_string())),
-        ("description", Node::text(if voided { String::new() } else { mask::personal(&c.description) })),
+        ("description", Node::text(if voided { String::new() } else { public_text(app, &c.description) })),
         ("agency_responsible", Node::opt(agency)),
         ("service_notice", Node::Null),
         ("requested_datetime", time(c.reported_at)),
         ("updated_datetime", time(updated.unwrap_or(c.reported_at))),
         ("expected_datetime", c.clock.due_at.filter(|_| c.state.is_open()).map_or(Node::Null, time)),
-        ("address", Node::text(if voided { String::new() } else { mask::personal(&c.address) })),
+        ("address", Node::text(if voided { String::new() } else { public_text(app, &c.address) })),
         // Our address repository is the grid layer: the unit grid's code.
         ("address_id", Node::text(c.grid.to_string())),
         ("zipcode", Node::Null),

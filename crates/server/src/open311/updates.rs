@@ -19,9 +19,9 @@ use yiwang_domain::time::Timestamp;
 use yiwang_store::open311::key_of;
 
 use super::doc::Node;
-use super::requests::public_media;
+use super::requests::{public_media, public_text};
 use super::status::{self, Status};
-use super::{Call, Failure, Reply, mask, media_urls, paging, parse_time, plain_text, window};
+use super::{Call, Failure, Reply, media_urls, paging, parse_time, plain_text, window};
 use crate::AppState;
 use crate::api::visibility;
 use crate::caller::Caller;
@@ -35,13 +35,13 @@ fn update_id(case_id: i64, seq: u32) -> String {
     format!("{case_id}_{seq}")
 }
 
-fn update(e: &Event) -> Node {
+fn update(app: &AppState, e: &Event) -> Node {
     Node::Object(vec![
         ("update_id", Node::text(update_id(e.case_id, e.seq))),
         ("service_request_id", Node::text(e.case_id.to_string())),
         ("status", Node::text(status::of_change(&e.step, e.to, &e.detail).as_str())),
         ("updated_datetime", Node::text(e.at.to_rfc3339_cst())),
-        ("description", Node::text(mask::personal(&e.note))),
+        ("description", Node::text(public_text(app, &e.note))),
         ("media_url", public_media(&e.attachments)),
         ("external_status_code", Node::text(e.to.as_str())),
     ])
@@ -66,7 +66,7 @@ pub async fn list(app: &AppState, call: &Call) -> Result<Reply, Failure> {
                 skipped += 1;
                 continue;
             }
-            out.push(update(e));
+            out.push(update(app, e));
             if out.len() as u32 == size {
                 break 'read;
             }

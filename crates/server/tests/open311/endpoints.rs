@@ -322,7 +322,8 @@ async fn history(f: &Fixture) -> (Timestamp, Vec<i64>) {
     // Whole seconds, as dates are written.
     let now = Timestamp(Timestamp::now().0 / 1000 * 1000);
     let c_old = f.report("E0102", now.plus_ms(-100 * DAY_MS), IN_DUOFU, "旧的垃圾").await;
-    let c_new1 = f.report("E0103", now.plus_ms(-3 * DAY_MS), IN_LONGFU, "渣土，电话 010-12345678").await;
+    let c_new1 =
+        f.report("E0103", now.plus_ms(-3 * DAY_MS), IN_LONGFU, "渣土，网格110101002001001，电话 010-12345678").await;
     let c_void = f.report("E0101", now.plus_ms(-2 * DAY_MS), IN_DUOFU, "骂人的话 13812345678").await;
     f.step(c_void.id, chief(), now.plus_ms(-2 * DAY_MS + 60_000), Action::Void, "无效举报").await;
     let c_new2 = f.report("E0102", now.plus_ms(-DAY_MS), IN_LONGFU, "垃圾没人清").await;
@@ -398,7 +399,7 @@ async fn request_lists_filter_default_and_page() {
     let a = f.get(&format!("{BASE}/requests.xml?service_request_id={new1},{void}")).await;
     let doc = a.xml();
     let rs = children(doc.root_element(), "request");
-    assert_eq!(text(rs[0], "description"), "渣土，电话 010-****5678");
+    assert_eq!(text(rs[0], "description"), "渣土，网格110101002001001，电话 010-****5678");
     assert_eq!(text(rs[1], "status"), "closed");
     assert_eq!(text(rs[1], "status_notes"), "已作废");
     assert_eq!(text(rs[1], "description"), "");
