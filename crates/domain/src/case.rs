@@ -295,6 +295,7 @@ pub enum Channel {
 
 /// The resident's answer on follow-up (回访).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Satisfaction {
     /// 满意
@@ -454,10 +455,15 @@ pub struct Report {
 
 /// The actions of the closed loop, each with what it needs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// 立案, optionally correcting the classification.
-    File { subclass: Option<SubclassId>, urgency: Option<Urgency> },
+    File {
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "E0102"))]
+        subclass: Option<SubclassId>,
+        urgency: Option<Urgency>,
+    },
     /// 作废
     Void,
     /// Mark this case as a duplicate of an open case.
@@ -465,7 +471,11 @@ pub enum Action {
     /// On the surviving case: take in a duplicate's reporter (written with `MarkDuplicate`).
     AbsorbDuplicate { duplicate: i64, reporter: String },
     /// 派遣 to a lead unit, with assisting units for joint cases (一体事联办).
-    Dispatch { lead: String, assisting: Vec<String> },
+    Dispatch {
+        lead: String,
+        #[serde(default)]
+        assisting: Vec<String>,
+    },
     /// 签收
     Accept,
     /// 回退: the unit says the dispatch is wrong.
@@ -495,7 +505,10 @@ pub enum Action {
     /// 督办
     Supervise,
     /// 升级: up the jurisdiction tree.
-    Escalate { to: AreaCode },
+    Escalate {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, example = "110101001"))]
+        to: AreaCode,
+    },
     /// 预警: the scheduler saw the warning share of the time pass.
     Warn,
     /// 超期: the scheduler saw the deadline pass.

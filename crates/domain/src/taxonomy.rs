@@ -136,6 +136,7 @@ impl From<SubclassId> for String {
 
 /// 紧急 / 一般 / 缓办.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     /// 紧急: the subclass's limit or 2 working hours, whichever is shorter.
@@ -168,6 +169,7 @@ impl Urgency {
 
 /// 诉求类型, orthogonal to the subclass.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RequestType {
     /// 咨询

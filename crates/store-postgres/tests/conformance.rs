@@ -33,6 +33,15 @@ async fn tampering_is_named() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_story() {
+    in_fresh_schema("attachments", |url| async move {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        conformance::attachments::run(Arc::new(store)).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open311_story() {
     in_fresh_schema("open311", |url| async move {
         let store = PostgresStore::connect(&url).await.expect("connect");

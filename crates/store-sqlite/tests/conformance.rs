@@ -28,6 +28,13 @@ async fn tampering_is_named() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    conformance::attachments::run(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open311_story() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();

@@ -39,9 +39,7 @@ pub struct ReportRequest {
     #[schema(example = "E0102")]
     pub subclass: String,
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "complaint")]
     pub request_type: Option<RequestType>,
-    #[schema(value_type = Option<String>, example = "normal")]
     pub urgency: Option<Urgency>,
     /// Longitude, WGS-84 degrees.
     #[schema(example = 116.4075)]
@@ -80,6 +78,7 @@ async fn report(
         Role::System => Channel::Open311,
         _ => Channel::Portal,
     };
+    crate::api::attachments::require_existing(&app, "photos", &r.photos).await?;
     let input = NewReport {
         subclass: SubclassId::parse("subclass", &r.subclass)?,
         request_type: r.request_type.unwrap_or_default(),
@@ -163,7 +162,7 @@ async fn visible_case(app: &AppState, caller: &Caller, id: i64) -> Result<Case, 
 
 /// One case.
 #[utoipa::path(get, path = "/api/cases/{id}", tag = "cases", params(("id" = i64, Path, description = "case id")),
-    responses((status = 200, body = CaseView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = CaseView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_case(
     State(app): State<AppState>,
     caller: Caller,
@@ -175,7 +174,7 @@ async fn get_case(
 
 /// The case's timeline: every event, oldest first, with its place in the hash chain.
 #[utoipa::path(get, path = "/api/cases/{id}/events", tag = "cases", params(("id" = i64, Path, description = "case id")),
-    responses((status = 200, body = Vec<EventView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<EventView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn events(
     State(app): State<AppState>,
     caller: Caller,
@@ -193,7 +192,6 @@ pub struct ActionRequest {
     /// `{"action": "verify", "passed": true}`, `{"action": "close", "fixed": true}`,
     /// `{"action": "evaluate", "satisfaction": "satisfied", "fixed": true}`.
     #[serde(flatten)]
-    #[schema(value_type = Object)]
     pub action: Action,
     /// Why, or what was done (required for return, void, park, rework, extension requests).
     #[serde(default)]
@@ -223,6 +221,7 @@ async fn act(
             "use POST /api/cases/{id}/merge to merge duplicates",
         ));
     }
+    crate::api::attachments::require_existing(&app, "attachments", &r.attachments).await?;
     let cmd = Command { actor, at: Timestamp::now(), action: r.action, note: r.note, attachments: r.attachments };
     let (case, _) = app.0.engine.act(id, cmd).await?;
     Ok(Json(CaseView::of(&case, &app, &caller)))
@@ -255,7 +254,7 @@ async fn merge(
 
 /// What the responsibility list suggests for dispatch, and cases that look like duplicates.
 #[utoipa::path(get, path = "/api/cases/{id}/suggestions", tag = "cases", params(("id" = i64, Path, description = "case id")),
-    responses((status = 200, body = SuggestionsView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = SuggestionsView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn suggestions(
     State(app): State<AppState>,
     caller: Caller,

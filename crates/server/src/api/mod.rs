@@ -17,7 +17,8 @@ use crate::AppState;
 #[openapi(
     info(title = "yiwang 一网", description = "Grid-based grassroots governance: reports, cases and the closed loop. \
         Errors share one body `{code, message}`; `message` follows `?lang=`, the `lang` cookie or `Accept-Language` (zh-CN default, en)."),
-    tags((name = "cases", description = "Reports and the closed loop"), (name = "reference", description = "Jurisdictions, grids, taxonomy, units"))
+    tags((name = "cases", description = "Reports and the closed loop"), (name = "reference", description = "Jurisdictions, grids, taxonomy, units"),
+        (name = "attachments", description = "Photos and short videos: uploads, public variants without metadata, thumbnails"))
 )]
 struct ApiDoc;
 
