@@ -394,7 +394,7 @@ pub fn window(params: &Params, now: Timestamp) -> Result<(Timestamp, Option<Time
     })
 }
 
-/// `page` (from 1) and `page_size` (1–1,000, default 1,000): the offset and the count.
+/// `page` (1–1,000) and `page_size` (1–1,000, default 1,000): the offset and the count.
 pub fn paging(params: &Params) -> Result<(u64, u32), Failure> {
     let number = |name: &str, min: u64, max: u64, default: u64| -> Result<u64, Failure> {
         match params.get(name) {
@@ -408,7 +408,8 @@ pub fn paging(params: &Params) -> Result<(u64, u32), Failure> {
         }
     };
     let size = number("page_size", 1, MAX_RESULTS.into(), MAX_RESULTS.into())?;
-    let page = number("page", 1, 1_000_000, 1)?;
+    // Pages are counted from the newest; deeper than this, narrow the window instead.
+    let page = number("page", 1, 1_000, 1)?;
     Ok(((page - 1) * size, size as u32))
 }
 
@@ -652,7 +653,7 @@ mod tests {
     fn pages_are_bounded() {
         assert_eq!(paging(&params("")).unwrap(), (0, 1000));
         assert_eq!(paging(&params("page=3&page_size=20")).unwrap(), (40, 20));
-        for bad in ["page=0", "page_size=0", "page_size=1001", "page=x", "page=-1"] {
+        for bad in ["page=0", "page=1001", "page_size=0", "page_size=1001", "page=x", "page=-1"] {
             assert!(paging(&params(bad)).is_err(), "{bad}");
         }
     }

@@ -42,7 +42,13 @@ class Server:
             stdout=subprocess.PIPE, stderr=self.log, text=True, encoding="utf-8",
         )
         lines = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(l) for l in self.proc.stdout], daemon=True).start()
+
+        def read():
+            for line in self.proc.stdout:
+                lines.put(line)
+            lines.put(None)  # the binary closed its output: it has stopped
+
+        threading.Thread(target=read, daemon=True).start()
         self.url = None
         self.api_key = None
         deadline = time.time() + STARTUP_SECONDS
@@ -52,6 +58,13 @@ class Server:
             except queue.Empty:
                 self.stop()
                 raise RuntimeError(f"yiwang did not start within {STARTUP_SECONDS} s")
+            if line is None:
+                code = self.proc.wait()
+                self.log.flush()
+                with open(self.log.name) as log:
+                    detail = log.read()[-2000:]
+                self.stop()
+                raise RuntimeError(f"{BIN} stopped (exit code {code}) before serving:\n{detail}")
             key = re.search(r"open311 api key: (\S+)", line)
             if key:
                 self.api_key = key.group(1)
