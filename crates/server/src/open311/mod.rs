@@ -21,8 +21,8 @@
 //!
 //! Architecture invariant: this module translates Open311 into the engine's own calls
 //! (`Engine::report`, `Engine::act`) and the store's reads; it decides nothing about cases. What
-//! the public may see is decided in [`requests`] and [`updates`]: never the reporter, and free
-//! text masked ([`mask`]).
+//! the public may see is decided in `requests` and `updates`: never the reporter, and free
+//! text masked (`mask`).
 
 mod doc;
 mod mask;
