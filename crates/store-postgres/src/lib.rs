@@ -11,6 +11,7 @@
 
 mod accounts;
 mod attachments;
+mod open311;
 mod rows;
 mod webhooks;
 mod writer;
@@ -35,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_accounts.sql")),
     (3, include_str!("../migrations/0003_attachments.sql")),
     (4, include_str!("../migrations/0004_webhooks.sql")),
+    (5, include_str!("../migrations/0005_open311.sql")),
 ];
 
 /// Connections in the pool (the writer keeps one of them).

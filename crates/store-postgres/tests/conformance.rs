@@ -68,3 +68,12 @@ async fn webhook_story() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open311_story() {
+    in_fresh_schema("open311", |url| async move {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        conformance::open311::run(Arc::new(store)).await;
+    })
+    .await;
+}

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod attachments;
+mod open311;
 mod rows;
 mod webhooks;
 
@@ -31,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_accounts.sql")),
     (3, include_str!("../migrations/0003_attachments.sql")),
     (4, include_str!("../migrations/0004_webhooks.sql")),
+    (5, include_str!("../migrations/0005_open311.sql")),
 ];
 
 /// How long a group may grow: commits beyond this wait for the next transaction.

@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod audit;
 pub mod conformance;
+pub mod open311;
 pub mod webhooks;
 
 use async_trait::async_trait;
@@ -96,7 +97,9 @@ pub struct CaseFilter {
 
 /// Everything a deployment keeps: cases and their audit trail, accounts, attachments, webhooks.
 #[async_trait]
-pub trait Store: accounts::Accounts + attachments::Attachments + webhooks::Webhooks + Send + Sync + 'static {
+pub trait Store:
+    accounts::Accounts + attachments::Attachments + webhooks::Webhooks + open311::Open311 + Send + Sync + 'static
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
