@@ -27,11 +27,11 @@ use yiwang_domain::personal::{check_id_number, check_phone, mask_id_number, mask
 use yiwang_domain::time::Timestamp;
 use yiwang_domain::{Lang, Refusal};
 use yiwang_store::StoreError;
-use yiwang_store::accounts::{AccessFilter, Account, AccountKind, ApiToken, Outcome, VerificationCode};
+use yiwang_store::accounts::{AccessFilter, Account, AccountKind, Outcome, VerificationCode};
 
 use crate::AppState;
 use crate::api::visibility;
-use crate::auth::{self, AccountAuthenticator, TOKEN_PREFIX, constant_time_eq, local_time, password, totp};
+use crate::auth::{self, AccountAuthenticator, constant_time_eq, local_time, password, totp};
 use crate::caller::Caller;
 use crate::error::{ApiError, ErrorBody, Json, Path, Query};
 use crate::view::UnitRef;
@@ -801,33 +801,7 @@ async fn create_api_token(
             "say what the token is for, in at most 100 characters",
         ));
     }
-    let store = auth.store();
-    let login = format!("system:{system}");
-    let account = match store.account_by_login(&login).await? {
-        Some(a) => a,
-        None => {
-            let a = Account::new(&auth::new_id("y"), AccountKind::System, &login, system, auth.now());
-            match store.create_accounts(std::slice::from_ref(&a)).await {
-                Ok(()) => a,
-                // Created by a concurrent request: use that one.
-                Err(StoreError::Refused(_)) => store
-                    .account_by_login(&login)
-                    .await?
-                    .ok_or_else(|| ApiError::internal("system account vanished"))?,
-                Err(e) => return Err(e.into()),
-            }
-        }
-    };
-    let token = format!("{TOKEN_PREFIX}{}", auth::new_secret());
-    let t = ApiToken {
-        id: auth::new_id("t"),
-        token_hash: auth::token_hash(&token),
-        name: name.to_owned(),
-        account_id: account.id.clone(),
-        created_at: auth.now(),
-        revoked_at: None,
-    };
-    store.create_api_token(&t).await?;
+    let (t, account, token) = auth::issue_api_token(auth.store().as_ref(), system, name, auth.now()).await?;
     auth.log(
         caller.account.as_deref(),
         "api_token_created",
@@ -842,7 +816,7 @@ async fn create_api_token(
             id: t.id,
             token,
             system: system.to_owned(),
-            account: account.id,
+            account,
             name: t.name,
             created_at: t.created_at.to_rfc3339_cst(),
         }),

@@ -180,6 +180,44 @@ pub fn new_id(prefix: &str) -> String {
 }
 
 /// What the store keeps of a token: its SM3 hash.
+/// Issues an API token for another system (`system:<name>`, created on first use), stored by its
+/// hash; returns the token record, the system's account id and the token itself — shown once.
+pub async fn issue_api_token(
+    store: &dyn yiwang_store::Store,
+    system: &str,
+    name: &str,
+    now: yiwang_domain::time::Timestamp,
+) -> Result<(yiwang_store::accounts::ApiToken, String, String), yiwang_store::StoreError> {
+    use yiwang_store::accounts::{Account, AccountKind, ApiToken};
+    let login = format!("system:{system}");
+    let account = match store.account_by_login(&login).await? {
+        Some(a) => a,
+        None => {
+            let a = Account::new(&new_id("y"), AccountKind::System, &login, system, now);
+            match store.create_accounts(std::slice::from_ref(&a)).await {
+                Ok(()) => a,
+                // Created by a concurrent request: use that one.
+                Err(yiwang_store::StoreError::Refused(_)) => store
+                    .account_by_login(&login)
+                    .await?
+                    .ok_or_else(|| yiwang_store::StoreError::Backend("system account vanished".into()))?,
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    let token = format!("{TOKEN_PREFIX}{}", new_secret());
+    let t = ApiToken {
+        id: new_id("t"),
+        token_hash: token_hash(&token),
+        name: name.to_owned(),
+        account_id: account.id.clone(),
+        created_at: now,
+        revoked_at: None,
+    };
+    store.create_api_token(&t).await?;
+    Ok((t, account.id, token))
+}
+
 pub fn token_hash(token: &str) -> Hash {
     sm3(token.as_bytes())
 }

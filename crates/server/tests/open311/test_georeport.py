@@ -6,8 +6,8 @@ address it prints, and speaks to it as that client does, in XML and in JSON.
 
 georeport only reads; requests are posted with `requests` (which georeport itself uses), the way
 the spec says: form-encoded, with an api_key. The key comes from the demo's line
-`open311 api key: <key>`, printed before its `serving at` line; until the demo prints one (API tokens belong to the accounts work),
-posting with a key is reported as skipped, PENDING, and posting without one must be refused.
+`open311 api key: <key>`, printed before its `serving at` line; posting without one must be
+refused.
 """
 
 import os
@@ -171,9 +171,7 @@ class GeoReportClient(unittest.TestCase):
         self.assertEqual(xml_error(r)[0], 403)
 
     def test_posts_a_request_and_reads_it_back(self):
-        if SERVER.api_key is None:
-            self.skipTest("PENDING: posting needs an API token; the demo prints no 'open311 api key:' line "
-                          "until the accounts work issues tokens")
+        self.assertIsNotNone(SERVER.api_key, "the demo printed no 'open311 api key:' line")
         place = client("json").get_service_requests()[0]
         r = requests.post(SERVER.root + "/requests.xml", data=[
             ("jurisdiction_id", JURISDICTION), ("api_key", SERVER.api_key), ("service_code", "E0102"),

@@ -121,5 +121,11 @@ pub async fn build(engine: &Arc<Engine>, options: &Options) -> anyhow::Result<()
     );
     let admins = accounts::create(engine, &district, options.seed, now).await.context("creating the demo accounts")?;
     println!("{}", accounts::sign_in_help(&district, &admins));
+    // An API key for Open311 clients (another system's account), shown once like any token.
+    let (_, _, key) =
+        yiwang_server::auth::issue_api_token(engine.store().as_ref(), "open311-demo", "demo Open311 client", now)
+            .await
+            .context("issuing the demo's Open311 key")?;
+    println!("open311 api key: {key}  (POST /open311/v2/requests.xml with api_key={key})");
     Ok(())
 }
