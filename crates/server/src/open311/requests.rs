@@ -28,18 +28,6 @@ use super::{Call, Failure, MAX_RESULTS, Reply, mask, media_urls, paging, place, 
 use crate::AppState;
 use crate::caller::Caller;
 
-const OPEN: [State; 8] = [
-    State::Reported,
-    State::Filed,
-    State::Dispatched,
-    State::Handling,
-    State::Returned,
-    State::ReportedBack,
-    State::Verified,
-    State::Parked,
-];
-const CLOSED: [State; 4] = [State::ClosedFixed, State::ClosedNotFixed, State::Voided, State::Duplicate];
-
 fn pick(lang: Lang, zh: &str, en: &str) -> String {
     if lang == Lang::En { en.to_owned() } else { zh.to_owned() }
 }
@@ -189,8 +177,8 @@ pub async fn list(app: &AppState, call: &Call) -> Result<Reply, Failure> {
         }
     }
     let states = match (open, closed) {
-        (true, false) => OPEN.to_vec(),
-        (false, true) => CLOSED.to_vec(),
+        (true, false) => State::ALL.into_iter().filter(|s| s.is_open()).collect(),
+        (false, true) => State::ALL.into_iter().filter(|s| !s.is_open()).collect(),
         _ => Vec::new(),
     };
     let (offset, size) = paging(params)?;
