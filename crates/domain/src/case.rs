@@ -312,6 +312,9 @@ pub struct Rating {
     pub satisfaction: Satisfaction,
     /// The resident's own word on whether the problem is fixed.
     pub fixed: bool,
+    /// The resident's own word on whether the unit responded; `None` when not asked.
+    #[serde(default)]
+    pub responded: Option<bool>,
     pub at: Timestamp,
 }
 
@@ -414,6 +417,9 @@ pub struct Case {
     pub escalated_to: Option<AreaCode>,
     pub duplicate_of: Option<i64>,
     pub rating: Option<Rating>,
+    /// 回访超时: the follow-up went unanswered in time (a late answer still counts).
+    #[serde(default)]
+    pub follow_up_expired: bool,
 }
 
 /// One recorded change of a case: append-only, hash-chained.
@@ -497,7 +503,16 @@ pub enum Action {
     /// 结案, honestly fixed or not.
     Close { fixed: bool },
     /// 综合评价 / 回访: the resident's answer; "not satisfied, not fixed" reopens a fixed case.
-    Evaluate { satisfaction: Satisfaction, fixed: bool },
+    Evaluate {
+        satisfaction: Satisfaction,
+        /// Whether the problem is fixed, in the resident's own words (解决).
+        fixed: bool,
+        /// Whether the unit responded to the resident (响应): contacted, visited, explained.
+        #[serde(default)]
+        responded: Option<bool>,
+    },
+    /// 回访超时: nobody answered the follow-up in time — its own category, never "satisfied".
+    FollowUpExpired,
     /// 重新打开: back to the unit.
     Reopen,
     /// 催办
@@ -534,6 +549,7 @@ impl Action {
             Action::Verify { .. } => "verify",
             Action::Close { .. } => "close",
             Action::Evaluate { .. } => "evaluate",
+            Action::FollowUpExpired => "follow_up_expired",
             Action::Reopen => "reopen",
             Action::Urge => "urge",
             Action::Supervise => "supervise",
@@ -561,6 +577,7 @@ impl Action {
             Action::Verify { .. } => "核查",
             Action::Close { .. } => "结案",
             Action::Evaluate { .. } => "评价",
+            Action::FollowUpExpired => "回访超时",
             Action::Reopen => "重新打开",
             Action::Urge => "催办",
             Action::Supervise => "督办",
@@ -586,7 +603,10 @@ impl Action {
             Action::Verify { .. } => &[Inspector, GridMember],
             Action::Evaluate { .. } => &[Resident, IntakeOperator],
             Action::Reopen => &[Resident, ShiftChief],
-            Action::Urge | Action::Supervise => &[Supervisor],
+            Action::Urge => &[Supervisor],
+            // The scheduler tasks the supervisor (督办) when a case stays overdue.
+            Action::Supervise => &[Supervisor, System],
+            Action::FollowUpExpired => &[System],
             Action::Escalate { .. } => &[Supervisor, System],
             Action::Warn | Action::MarkOverdue => &[System],
         }
@@ -614,7 +634,7 @@ impl Action {
             Action::Verify { .. } => &[ReportedBack],
             Action::Close { fixed: true } => &[Verified],
             Action::Close { fixed: false } => &[Handling, Parked, ReportedBack],
-            Action::Evaluate { .. } => &[ClosedFixed, ClosedNotFixed],
+            Action::Evaluate { .. } | Action::FollowUpExpired => &[ClosedFixed, ClosedNotFixed],
             Action::Reopen => &[ClosedFixed],
             Action::Urge | Action::Supervise | Action::Escalate { .. } => OPEN,
             Action::Warn | Action::MarkOverdue => RUNNING,
@@ -692,6 +712,7 @@ pub fn open(id: i64, report: Report, reporter: &Actor, at: Timestamp, rules: &Ru
         escalated_to: None,
         duplicate_of: None,
         rating: None,
+        follow_up_expired: false,
     };
     let detail = serde_json::to_string(&report).expect("reports serialise");
     Ok(record(case, None, reporter, at, "report", String::new(), report.photos, detail))
@@ -875,7 +896,7 @@ pub fn decide(case: &Case, cmd: &Command, rules: &Rules) -> Result<(Case, Event)
             next.closed_at = Some(at);
             if *fixed { State::ClosedFixed } else { State::ClosedNotFixed }
         }
-        Action::Evaluate { satisfaction, fixed } => {
+        Action::Evaluate { satisfaction, fixed, responded } => {
             if actor.role == Role::Resident && !case.followers.iter().any(|f| f == actor.resident_id()) {
                 return Err(Refusal::new(
                     "not_reporter",
@@ -886,13 +907,25 @@ pub fn decide(case: &Case, cmd: &Command, rules: &Rules) -> Result<(Case, Event)
             if case.rating.is_some() {
                 return Err(Refusal::new("already_rated", "此案卷已评价", "this case has already been rated"));
             }
-            next.rating = Some(Rating { satisfaction: *satisfaction, fixed: *fixed, at });
+            next.rating = Some(Rating { satisfaction: *satisfaction, fixed: *fixed, responded: *responded, at });
+            next.follow_up_expired = false;
             if case.state == State::ClosedFixed && *satisfaction == Satisfaction::NotSatisfied && !*fixed {
                 detail["reopened"] = serde_json::json!(true);
                 reopen(&mut next, at, rules, &mut detail)?
             } else {
                 case.state
             }
+        }
+        Action::FollowUpExpired => {
+            if case.rating.is_some() || case.follow_up_expired {
+                return Err(Refusal::new(
+                    "already_answered",
+                    "此案卷的回访已有结果",
+                    "this case's follow-up already has an outcome",
+                ));
+            }
+            next.follow_up_expired = true;
+            case.state
         }
         Action::Reopen => {
             if actor.role == Role::Resident && !case.followers.iter().any(|f| f == actor.resident_id()) {
@@ -948,6 +981,7 @@ fn reopen(next: &mut Case, at: Timestamp, rules: &Rules, detail: &mut serde_json
     next.reopen_count += 1;
     next.closed_at = None;
     next.rating = None;
+    next.follow_up_expired = false;
     next.warned = false;
     next.overdue = false;
     if next.lead_unit.is_some() {

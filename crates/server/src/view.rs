@@ -41,6 +41,8 @@ pub struct RatingView {
     /// `satisfied`, `basically` or `not_satisfied`.
     pub satisfaction: String,
     pub fixed: bool,
+    /// Whether the unit responded, in the resident's words; absent when not asked.
+    pub responded: Option<bool>,
     pub at: String,
 }
 
@@ -91,6 +93,8 @@ pub struct CaseView {
     pub urge_count: u32,
     pub duplicate_of: Option<i64>,
     pub rating: Option<RatingView>,
+    /// 回访超时: the follow-up went unanswered in time.
+    pub follow_up_expired: bool,
     /// Events so far.
     pub seq: u32,
 }
@@ -152,8 +156,10 @@ impl CaseView {
                 }
                 .into(),
                 fixed: r.fixed,
+                responded: r.responded,
                 at: time(r.at),
             }),
+            follow_up_expired: c.follow_up_expired,
             seq: c.seq,
         }
     }

@@ -109,7 +109,7 @@ fn the_seven_steps() {
         &mut ev,
         &Actor::resident("r1"),
         800,
-        Action::Evaluate { satisfaction: Satisfaction::Satisfied, fixed: true },
+        Action::Evaluate { satisfaction: Satisfaction::Satisfied, fixed: true, responded: None },
     )
     .unwrap();
     assert_eq!(c.state, State::ClosedFixed);
@@ -222,7 +222,7 @@ fn return_rework_reopen_and_honest_outcomes() {
         &mut ev,
         &Actor::resident("r1"),
         11,
-        Action::Evaluate { satisfaction: Satisfaction::NotSatisfied, fixed: false },
+        Action::Evaluate { satisfaction: Satisfaction::NotSatisfied, fixed: false, responded: None },
     )
     .unwrap();
     assert_eq!((c.state, c.reopen_count, c.lead_unit.as_deref()), (State::Dispatched, 1, Some("cgzf")));
@@ -268,7 +268,7 @@ fn proxies_rate_for_the_elder_and_strangers_cannot() {
     act(&w, &mut c, &mut ev, &w.member("m1"), 5, Action::Verify { passed: true }).unwrap();
     act(&w, &mut c, &mut ev, &w.chief(), 6, Action::Close { fixed: true }).unwrap();
     let stranger = Actor::resident("x");
-    let rate = Action::Evaluate { satisfaction: Satisfaction::Basically, fixed: true };
+    let rate = Action::Evaluate { satisfaction: Satisfaction::Basically, fixed: true, responded: None };
     assert_eq!(act(&w, &mut c, &mut ev, &stranger, 7, rate.clone()).unwrap_err().code, "not_reporter");
     let son = Actor { on_behalf_of: Some("elder".into()), ..Actor::resident("son") };
     act(&w, &mut c, &mut ev, &son, 7, rate.clone()).unwrap();
@@ -413,4 +413,29 @@ fn deadlines_skip_national_day_and_count_the_adjusted_saturday() {
     // 管道破裂, 2 working hours, reported on Friday Oct 9 at 17:00: half an hour that day, the
     // rest on the adjusted working Saturday.
     assert_eq!(dispatch_at("E0401", local("2026-10-09 17:00")).clock.due_at, Some(local("2026-10-10 10:30")));
+}
+
+#[test]
+fn an_unanswered_follow_up_is_its_own_outcome_and_a_late_answer_still_counts() {
+    let w = World::new();
+    let (mut c, mut ev) = w.open(&Actor::resident("r1"));
+    act(&w, &mut c, &mut ev, &w.operator(), 1, Action::File { subclass: None, urgency: None }).unwrap();
+    act(&w, &mut c, &mut ev, &w.dispatcher(), 2, Action::Dispatch { lead: "cgzf".into(), assisting: vec![] }).unwrap();
+    act(&w, &mut c, &mut ev, &w.handler(), 3, Action::Accept).unwrap();
+    act(&w, &mut c, &mut ev, &w.handler(), 4, Action::ReportBack).unwrap();
+    act(&w, &mut c, &mut ev, &w.member("m1"), 5, Action::Verify { passed: true }).unwrap();
+    act(&w, &mut c, &mut ev, &w.chief(), 6, Action::Close { fixed: true }).unwrap();
+    let sys = Actor::system();
+    act(&w, &mut c, &mut ev, &sys, 7, Action::FollowUpExpired).unwrap();
+    assert!(c.follow_up_expired && c.rating.is_none());
+    assert_eq!(act(&w, &mut c, &mut ev, &sys, 8, Action::FollowUpExpired).unwrap_err().code, "already_answered");
+    let answer = Action::Evaluate { satisfaction: Satisfaction::Basically, fixed: true, responded: Some(false) };
+    act(&w, &mut c, &mut ev, &Actor::resident("r1"), 9, answer).unwrap();
+    assert!(!c.follow_up_expired);
+    assert_eq!(c.rating.unwrap().responded, Some(false));
+    // The scheduler may task the supervisor; it may not urge.
+    let (mut d, mut dev) = w.open(&Actor::resident("r2"));
+    act(&w, &mut d, &mut dev, &sys, 1, Action::Supervise).unwrap();
+    assert_eq!(act(&w, &mut d, &mut dev, &sys, 2, Action::Urge).unwrap_err().code, "role_not_allowed");
+    chain_ok(&c, &ev);
 }

@@ -43,7 +43,7 @@ async fn the_feed_reports_each_change_of_state_in_its_window() {
     f.step(a.id, handler_jd2(), minutes(t, 5), Action::ReportBack, "已清理，联系 13812345678").await;
     f.step(a.id, inspector(), minutes(t, 6), Action::Verify { passed: true }, "").await;
     f.step(a.id, chief(), minutes(t, 7), Action::Close { fixed: true }, "").await;
-    let evaluate = Action::Evaluate { satisfaction: Satisfaction::NotSatisfied, fixed: false };
+    let evaluate = Action::Evaluate { satisfaction: Satisfaction::NotSatisfied, fixed: false, responded: None };
     let reopened = f.step(a.id, Actor::resident("r-1"), minutes(t, 8), evaluate, "还是没清").await;
     assert_eq!(reopened.state, State::Dispatched);
     let b = f.report("E0103", now.plus_ms(-DAY_MS), IN_DUOFU, "渣土").await;

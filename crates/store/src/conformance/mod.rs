@@ -290,7 +290,7 @@ async fn full_life(store: &dyn Store, reporter: &str, grid: &str, at: Timestamp)
         &c,
         Actor::resident(reporter),
         7,
-        Action::Evaluate { satisfaction: Satisfaction::Satisfied, fixed: true },
+        Action::Evaluate { satisfaction: Satisfaction::Satisfied, fixed: true, responded: None },
     )
     .await
 }

@@ -200,7 +200,9 @@ impl Sim<'_> {
     async fn rate(&mut self, rater: Option<Actor>, satisfaction: Satisfaction, fixed: bool) -> Result<(), Stop> {
         let Some(rater) = rater else { return Ok(()) };
         self.later(60, 840)?;
-        self.step(rater, Action::Evaluate { satisfaction, fixed }, "", vec![]).await
+        // Most say the unit got in touch; the unhappy ones less often.
+        let responded = self.rng.random_bool(if satisfaction == Satisfaction::NotSatisfied { 0.6 } else { 0.97 });
+        self.step(rater, Action::Evaluate { satisfaction, fixed, responded: Some(responded) }, "", vec![]).await
     }
 }
 
