@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod case;
 pub mod codes;
 pub mod duplicates;
+pub mod evaluation;
 pub mod geo;
 pub mod jurisdiction;
 pub mod lang;
