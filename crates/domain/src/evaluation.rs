@@ -79,6 +79,8 @@ pub struct AnswerFact {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Facts {
     pub case_id: i64,
+    /// The case's event count these facts have seen (they match the case at the same `seq`).
+    pub seq: u32,
     pub grid: AreaCode,
     pub subclass: SubclassId,
     pub reported_at: Timestamp,
@@ -118,6 +120,7 @@ impl Facts {
             let report: crate::case::Report = serde_json::from_value(detail).expect("a case starts with its report");
             return Facts {
                 case_id: e.case_id,
+                seq: e.seq,
                 grid: report.grid,
                 subclass: report.subclass,
                 reported_at: e.at,
@@ -138,6 +141,7 @@ impl Facts {
                 unit: None,
             };
         };
+        f.seq = e.seq;
         let action: Option<Action> = serde_json::from_value(detail.clone()).ok();
         let due_in_detail = detail.get("due_at").and_then(|v| v.as_i64()).map(Timestamp);
         if let Some(d) = due_in_detail {

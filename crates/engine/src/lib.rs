@@ -216,7 +216,7 @@ impl Engine {
             photos: input.photos,
         };
         let (case, event) = case::open(id, report, reporter, at, &self.rules)?;
-        self.commit(vec![Change { case: case.clone(), event }]).await?;
+        self.commit(vec![Change { case: case.clone(), event, evaluation: None }]).await?;
         Ok(case)
     }
 
@@ -252,7 +252,7 @@ impl Engine {
         for _ in 0..RETRIES {
             let case = self.case(case_id).await?;
             let (next, event) = case::decide(&case, &cmd, &self.rules)?;
-            match self.commit(vec![Change { case: next.clone(), event: event.clone() }]).await {
+            match self.commit(vec![Change { case: next.clone(), event: event.clone(), evaluation: None }]).await {
                 Ok(_) => return Ok((next, event)),
                 Err(e @ StoreError::Conflict { .. }) => last = Some(e),
                 Err(e) => return Err(e.into()),
@@ -286,7 +286,13 @@ impl Engine {
             let absorb =
                 Command { action: Action::AbsorbDuplicate { duplicate, reporter: dup.reporter.clone() }, ..mark };
             let (m2, e1) = case::decide(&master, &absorb, &self.rules)?;
-            match self.commit(vec![Change { case: d2, event: e2 }, Change { case: m2.clone(), event: e1 }]).await {
+            match self
+                .commit(vec![
+                    Change { case: d2, event: e2, evaluation: None },
+                    Change { case: m2.clone(), event: e1, evaluation: None },
+                ])
+                .await
+            {
                 Ok(_) => return Ok(m2),
                 Err(e @ StoreError::Conflict { .. }) => last = Some(e),
                 Err(e) => return Err(e.into()),

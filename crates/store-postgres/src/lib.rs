@@ -11,6 +11,7 @@
 
 mod accounts;
 mod attachments;
+mod evaluation;
 mod open311;
 mod rows;
 mod webhooks;
@@ -176,7 +177,7 @@ impl Store for PostgresStore {
     }
 
     async fn commit(&self, changes: Vec<Change>) -> Result<LedgerHead> {
-        for Change { case, event } in &changes {
+        for Change { case, event, .. } in &changes {
             if event.seq == 0 || event.case_id != case.id || event.seq != case.seq || event.hash != case.head {
                 return Err(backend_msg(format!("change of case {} is inconsistent with its event", case.id)));
             }

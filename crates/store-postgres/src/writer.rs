@@ -106,7 +106,7 @@ enum Purpose {
 fn place<'a>(changes: &'a [Change], ledger: &mut LedgerHead) -> Vec<ChangeRow<'a>> {
     changes
         .iter()
-        .map(|Change { case, event }| {
+        .map(|Change { case, event, .. }| {
             *ledger = LedgerHead { seq: ledger.seq + 1, hash: audit::ledger_next(&ledger.hash, &event.hash) };
             ChangeRow::new(case, event, *ledger)
         })

@@ -46,7 +46,7 @@ fn new_case(id: i64, reporter: &str) -> Change {
         photos: vec![],
     };
     let (case, event) = case::open(id, report, &Actor::resident(reporter), T0, rules()).unwrap();
-    Change { case, event }
+    Change { case, event, evaluation: None }
 }
 
 /// The change that files `case`, decided but not stored.
@@ -59,7 +59,7 @@ fn file(case: &Case) -> Change {
         attachments: vec![],
     };
     let (case, event) = case::decide(case, &cmd, rules()).unwrap();
-    Change { case, event }
+    Change { case, event, evaluation: None }
 }
 
 async fn open(store: &dyn Store, reporter: &str) -> Case {

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod attachments;
+mod evaluation;
 mod open311;
 mod rows;
 mod webhooks;

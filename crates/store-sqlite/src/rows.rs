@@ -36,7 +36,7 @@ pub fn ledger_head(c: &Connection) -> Result<LedgerHead> {
 
 /// Applies one atomic commit inside the writer's transaction, chaining the ledger.
 pub fn apply(t: &Transaction, changes: &[Change], ledger: &mut LedgerHead) -> Result<()> {
-    for Change { case, event } in changes {
+    for Change { case, event, .. } in changes {
         if event.case_id != case.id || event.seq != case.seq || event.hash != case.head {
             return Err(backend(format!("change of case {} is inconsistent with its event", case.id)));
         }

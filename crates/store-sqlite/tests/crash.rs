@@ -46,7 +46,7 @@ async fn crash_child_writer() {
                     photos: vec![],
                 };
                 let (c, e) = case::open(id, report, &Actor::resident("r"), Timestamp::now(), &rules).unwrap();
-                store.commit(vec![Change { case: c, event: e }]).await.unwrap();
+                store.commit(vec![Change { case: c, event: e, evaluation: None }]).await.unwrap();
                 println!("ack {id}");
             }
         });

@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod audit;
 pub mod conformance;
+pub mod evaluation;
 pub mod open311;
 pub mod webhooks;
 
@@ -61,6 +62,9 @@ pub struct Reference {
 pub struct Change {
     pub case: Case,
     pub event: Event,
+    /// The case's new evaluation facts and the difference they make to the counters; `None`
+    /// leaves evaluation untouched (the store's own tests, imports that rebuild afterwards).
+    pub evaluation: Option<evaluation::EvaluationChange>,
 }
 
 impl Change {
@@ -98,7 +102,14 @@ pub struct CaseFilter {
 /// Everything a deployment keeps: cases and their audit trail, accounts, attachments, webhooks.
 #[async_trait]
 pub trait Store:
-    accounts::Accounts + attachments::Attachments + webhooks::Webhooks + open311::Open311 + Send + Sync + 'static
+    accounts::Accounts
+    + attachments::Attachments
+    + evaluation::Evaluation
+    + webhooks::Webhooks
+    + open311::Open311
+    + Send
+    + Sync
+    + 'static
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

@@ -250,7 +250,7 @@ async fn open(store: &dyn Store, reporter: &str, grid: &str, subclass: &str, lon
     let id = store.allocate_case_ids(1).await.expect("allocate id");
     let (case, event) =
         case::open(id, report(grid, subclass, lon), &Actor::resident(reporter), at, &rules()).expect("open");
-    store.commit(vec![Change { case: case.clone(), event }]).await.expect("commit new case");
+    store.commit(vec![Change { case: case.clone(), event, evaluation: None }]).await.expect("commit new case");
     case
 }
 
@@ -263,7 +263,7 @@ async fn step(store: &dyn Store, case: &Case, actor: Actor, minutes: i64, action
         attachments: vec!["a.jpg".into()],
     };
     let (next, event) = case::decide(case, &cmd, &rules()).expect("decide");
-    store.commit(vec![Change { case: next.clone(), event }]).await.expect("commit step");
+    store.commit(vec![Change { case: next.clone(), event, evaluation: None }]).await.expect("commit step");
     next
 }
 
@@ -363,7 +363,7 @@ async fn stale_writes_conflict_and_leave_nothing(s: &dyn Store) {
         attachments: vec![],
     };
     let (stale, event) = case::decide(&c, &cmd, &rules()).unwrap();
-    match s.commit(vec![Change { case: stale, event }]).await {
+    match s.commit(vec![Change { case: stale, event, evaluation: None }]).await {
         Err(StoreError::Conflict { case_id, expected: 1, found: 2 }) if case_id == c.id => {}
         other => panic!("expected a conflict, got {other:?}"),
     }
@@ -374,7 +374,7 @@ async fn stale_writes_conflict_and_leave_nothing(s: &dyn Store) {
     let (dup, event) =
         case::open(c.id, report("110101001001001", "E0101", 116.4), &Actor::resident("x"), T0, &rules()).unwrap();
     assert!(
-        matches!(s.commit(vec![Change { case: dup, event }]).await, Err(StoreError::Refused(r)) if r.code == "case_exists")
+        matches!(s.commit(vec![Change { case: dup, event, evaluation: None }]).await, Err(StoreError::Refused(r)) if r.code == "case_exists")
     );
 }
 
@@ -395,14 +395,17 @@ async fn commits_are_atomic(s: &dyn Store) {
     let (d2, e2) = case::decide(&dup, &mark, &rules()).unwrap();
     let (m2, e1) = case::decide(&master, &absorb, &rules()).unwrap();
     // First with a stale master alongside: nothing may be written.
-    let stale_master = Change { case: m2.clone(), event: yiwang_domain::case::Event { seq: 5, ..e1.clone() } };
+    let stale_master =
+        Change { case: m2.clone(), event: yiwang_domain::case::Event { seq: 5, ..e1.clone() }, evaluation: None };
     let bad = vec![
-        Change { case: d2.clone(), event: e2.clone() },
-        Change { case: Case { seq: 5, ..stale_master.case.clone() }, event: stale_master.event },
+        Change { case: d2.clone(), event: e2.clone(), evaluation: None },
+        Change { case: Case { seq: 5, ..stale_master.case.clone() }, event: stale_master.event, evaluation: None },
     ];
     assert!(s.commit(bad).await.is_err());
     assert_eq!(s.case(dup.id).await.unwrap().unwrap().state, State::Reported, "half a merge was written");
-    s.commit(vec![Change { case: d2, event: e2 }, Change { case: m2, event: e1 }]).await.expect("merge");
+    s.commit(vec![Change { case: d2, event: e2, evaluation: None }, Change { case: m2, event: e1, evaluation: None }])
+        .await
+        .expect("merge");
     assert_eq!(s.case(dup.id).await.unwrap().unwrap().state, State::Duplicate);
     // The duplicate's reporter now follows the master.
     let followed =
