@@ -172,6 +172,8 @@ impl Facts {
                 f.handled.get_or_insert((e.at, e.actor.clone(), f.unit.clone()));
             }
             ("verify", Some(Action::Verify { passed: false })) => f.reworks += 1,
+            // A returned dispatch clears the deadline; the next dispatch sets a new one.
+            ("return", _) => f.due_at = None,
             ("park", _) => f.parked_since = Some(e.at),
             ("unpark", _) => {
                 if let Some(since) = f.parked_since.take() {
@@ -422,14 +424,17 @@ pub fn contributions(f: &Facts, calendar: &Calendar, policy: &Policy) -> Contrib
             k.staff_reports_accurate += accurate as i64;
         });
     }
-    let completed = f.closed.is_some_and(|(at, _, _)| at.0 - f.reported_at.0 <= policy.completion_days * 24 * HOUR_MS);
-    let completion = |k: &mut Counters| {
-        k.reported_base += 1;
-        k.completed_in_time += completed as i64;
-    };
-    area(&mut c, reported, &completion);
-    if let Some(u) = &f.unit {
-        c.add(Dim::Unit, u, reported, completion);
+    // Voided and merged cases never close: they are not in the completion rate's base.
+    if f.invalid.is_none() {
+        let completed = f.closed.is_some_and(|(at, _, _)| at.0 - f.reported_at.0 <= policy.completion_days * 24 * HOUR_MS);
+        let completion = |k: &mut Counters| {
+            k.reported_base += 1;
+            k.completed_in_time += completed as i64;
+        };
+        area(&mut c, reported, &completion);
+        if let Some(u) = &f.unit {
+            c.add(Dim::Unit, u, reported, completion);
+        }
     }
 
     if let Some((at, by, on_time)) = &f.filed {
@@ -585,9 +590,10 @@ pub struct Indicators {
     pub rework: Rate,
     /// 上报准确率 = reports filed and not voided or merged / reports (grid members, inspectors).
     pub report_accuracy: Rate,
-    /// 24 小时签收率 = dispatches accepted within 24 hours / dispatches.
+    /// 签收及时率 = dispatches accepted within `Policy::ack_hours` (24 by default) / dispatches.
     pub ack_in_time: Rate,
-    /// 7 日办结率 = cases closed within 7 days of report / cases reported at least 7 days ago.
+    /// 7 日办结率 = cases closed within `Policy::completion_days` (7) of their report / valid cases
+    /// reported in the period (over a period that ended less than 7 days ago it may still rise).
     pub completed_in_time: Rate,
     /// 响应率 = answers saying the unit responded / answers that were asked.
     pub response: Rate,
@@ -600,7 +606,7 @@ pub struct Indicators {
     /// Average and 90th percentile handling time, in working hours.
     pub handling_hours_avg: Option<f64>,
     pub handling_hours_p90: Option<f64>,
-    /// 0.30 × 响应率 + 0.35 × 解决率 + 0.35 × 满意率, as a score out of 100.
+    /// `Policy::weights` (0.30, 0.35, 0.35 by default) × (响应率, 解决率, 满意率), out of 100.
     pub composite: Option<f64>,
     pub grade: Option<String>,
 }
