@@ -9,6 +9,7 @@ pub mod caller;
 pub mod error;
 pub mod limits;
 pub mod open311;
+pub mod reports;
 pub mod view;
 pub mod webhooks;
 
