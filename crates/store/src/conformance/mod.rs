@@ -21,6 +21,7 @@ use yiwang_domain::time::{MINUTE_MS, Timestamp};
 
 pub mod accounts;
 pub mod attachments;
+pub mod evaluation;
 pub mod open311;
 pub mod webhooks;
 
