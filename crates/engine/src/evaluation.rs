@@ -190,7 +190,8 @@ impl Engine {
             recomputed.retain(|_, c| !c.is_zero());
             let kept: BTreeMap<String, Counters> = kept.into_iter().collect();
             for key in kept.keys().chain(recomputed.keys()).collect::<BTreeSet<_>>() {
-                let (a, b) = (kept.get(key).copied().unwrap_or_default(), recomputed.get(key).copied().unwrap_or_default());
+                let (a, b) =
+                    (kept.get(key).copied().unwrap_or_default(), recomputed.get(key).copied().unwrap_or_default());
                 if a != b {
                     return Some((key.clone(), when.to_owned(), counters_detail(&a, &b)));
                 }

@@ -16,13 +16,13 @@ use yiwang_domain::Refusal;
 use yiwang_domain::case::{self, Action, Actor, Case, Channel, Command, Event, Report, Rules};
 use yiwang_domain::codes::AreaCode;
 use yiwang_domain::duplicates::{self, DuplicateWindow, Suggestion};
+use yiwang_domain::evaluation::{Facts, Policy, contributions};
 use yiwang_domain::geo::{GridIndex, Point};
 use yiwang_domain::jurisdiction::Jurisdiction;
 use yiwang_domain::responsibility::{Assignment, ResponsibilityList};
 use yiwang_domain::staff::Staff;
 use yiwang_domain::taxonomy::{RequestType, SubclassId, Urgency};
 use yiwang_domain::time::Timestamp;
-use yiwang_domain::evaluation::{Facts, Policy, contributions};
 use yiwang_store::evaluation::EvaluationChange;
 use yiwang_store::{Change, Reference, Store, StoreError};
 

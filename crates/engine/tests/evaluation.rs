@@ -115,7 +115,7 @@ async fn history(engine: &Engine, seed: u64, cases: usize) -> Vec<i64> {
             _ => Actor::resident(&format!("r{}", rng.below(9))),
         };
         let input = NewReport {
-            subclass: SubclassId::parse("s", *rng.pick(&["E0101", "E0102", "E0107"])).unwrap(),
+            subclass: SubclassId::parse("s", rng.pick(&["E0101", "E0102", "E0107"])).unwrap(),
             request_type: RequestType::Complaint,
             urgency: None,
             location: Point { lon: 116.4005 + 0.001 * g, lat: 39.9005 },
@@ -143,8 +143,11 @@ async fn history(engine: &Engine, seed: u64, cases: usize) -> Vec<i64> {
             let current = engine.case(case.id).await.unwrap();
             let mut options = candidates(&mut rng, &current);
             if rng.chance(70) {
-                let want =
-                    if current.extension_requested.is_some() { &["decide_extension"][..] } else { preferred(current.state) };
+                let want = if current.extension_requested.is_some() {
+                    &["decide_extension"][..]
+                } else {
+                    preferred(current.state)
+                };
                 options.retain(|(_, a)| want.contains(&a.name()));
             }
             if options.is_empty() {

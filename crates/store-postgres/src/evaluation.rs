@@ -135,7 +135,9 @@ fn facts_of(data: &str) -> Result<Facts> {
 }
 
 fn counters_row(r: &tokio_postgres::Row, from: usize) -> Result<Counters> {
-    let v = (0..Counters::NAMES.len()).map(|i| r.try_get::<_, i64>(from + i).map_err(backend)).collect::<Result<Vec<_>>>()?;
+    let v = (0..Counters::NAMES.len())
+        .map(|i| r.try_get::<_, i64>(from + i).map_err(backend))
+        .collect::<Result<Vec<_>>>()?;
     Ok(Counters::from_values(&v))
 }
 

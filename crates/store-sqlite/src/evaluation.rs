@@ -69,7 +69,8 @@ fn add(t: &Connection, c: &Contribution) -> Result<()> {
     if !c.counters.is_empty() {
         let mut st = t.prepare_cached(add_counters_sql()).map_err(backend)?;
         for (k, v) in c.counters.iter().filter(|(_, v)| !v.is_zero()) {
-            let mut p: Vec<Value> = vec![k.dim.as_str().to_owned().into(), k.key.clone().into(), i64::from(k.day).into()];
+            let mut p: Vec<Value> =
+                vec![k.dim.as_str().to_owned().into(), k.key.clone().into(), i64::from(k.day).into()];
             p.extend(v.values().into_iter().map(Value::Integer));
             st.execute(params_from_iter(p)).map_err(backend)?;
         }
@@ -166,7 +167,11 @@ impl Evaluation for SqliteStore {
             }
             args.push(i64::from(from).into());
             args.push(i64::from(to).into());
-            sql.push_str(&format!(" AND day BETWEEN ?{} AND ?{} GROUP BY key ORDER BY key", args.len() - 1, args.len()));
+            sql.push_str(&format!(
+                " AND day BETWEEN ?{} AND ?{} GROUP BY key ORDER BY key",
+                args.len() - 1,
+                args.len()
+            ));
             let mut st = c.prepare_cached(&sql).map_err(backend)?;
             let rows = st
                 .query_map(params_from_iter(args), |r| Ok((r.get::<_, String>(0)?, counters_row(r, 1)?)))

@@ -57,7 +57,11 @@ fn demo_evaluation_matches_the_event_log() {
     assert!(out.status.success(), "{}", text(&out));
     let out = yiwang(dir.path(), &["evaluation", "verify"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("evaluation matches the event log") && text(&out).contains("考核数据与事件记录一致"), "{}", text(&out));
+    assert!(
+        text(&out).contains("evaluation matches the event log") && text(&out).contains("考核数据与事件记录一致"),
+        "{}",
+        text(&out)
+    );
 
     let dump = |d: &Path| -> Vec<Vec<String>> {
         let db = rusqlite::Connection::open(d.join("yiwang.db")).unwrap();
@@ -88,12 +92,17 @@ fn demo_evaluation_matches_the_event_log() {
     // Edit one counter by hand.
     let db = rusqlite::Connection::open(dir.path().join("yiwang.db")).unwrap();
     let (key, day): (String, i64) = db
-        .query_row("SELECT key, day FROM eval_counters WHERE dim = 'unit' AND closed > 0 ORDER BY key, day LIMIT 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT key, day FROM eval_counters WHERE dim = 'unit' AND closed > 0 ORDER BY key, day LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
-    db.execute("UPDATE eval_counters SET closed = closed + 1 WHERE dim = 'unit' AND key = ?1 AND day = ?2", rusqlite::params![key, day])
-        .unwrap();
+    db.execute(
+        "UPDATE eval_counters SET closed = closed + 1 WHERE dim = 'unit' AND key = ?1 AND day = ?2",
+        rusqlite::params![key, day],
+    )
+    .unwrap();
     drop(db);
     let out = yiwang(dir.path(), &["evaluation", "verify"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -104,7 +113,12 @@ fn demo_evaluation_matches_the_event_log() {
     assert!(out.status.success() && text(&out).contains("evaluation rebuilt"), "{}", text(&out));
     let rebuilt = dump(dir.path());
     let only = |a: &Vec<Vec<String>>, b: &Vec<Vec<String>>| a.iter().find(|r| !b.contains(r)).cloned();
-    assert!(kept == rebuilt, "maintained and rebuilt evaluation differ: {:?} / {:?}", only(&kept, &rebuilt), only(&rebuilt, &kept));
+    assert!(
+        kept == rebuilt,
+        "maintained and rebuilt evaluation differ: {:?} / {:?}",
+        only(&kept, &rebuilt),
+        only(&rebuilt, &kept)
+    );
     let out = yiwang(dir.path(), &["evaluation", "verify"]);
     assert!(out.status.success(), "{}", text(&out));
 }

@@ -99,8 +99,13 @@ async fn open(s: &dyn Store, m: &mut Mirror, grid: &str, at: Timestamp) -> Case 
 }
 
 async fn step(s: &dyn Store, m: &mut Mirror, c: &Case, actor: Actor, minutes: i64, action: Action) -> Case {
-    let cmd =
-        Command { actor, at: c.reported_at.plus_ms(minutes * MINUTE_MS), action, note: "说明".into(), attachments: vec![] };
+    let cmd = Command {
+        actor,
+        at: c.reported_at.plus_ms(minutes * MINUTE_MS),
+        action,
+        note: "说明".into(),
+        attachments: vec![],
+    };
     let (next, e) = case::decide(c, &cmd, &rules()).expect("decide");
     commit(s, m, &next, &e).await;
     next
@@ -122,9 +127,11 @@ async fn life(s: &dyn Store, m: &mut Mirror, grid: &str, at: Timestamp, close_af
     let h = staff("h", Role::Handler, Some("cgzf"));
     let c = step(s, m, &c, h.clone(), 20, Action::Accept).await;
     let c = step(s, m, &c, h, close_after - 20, Action::ReportBack).await;
-    let c = step(s, m, &c, staff("gm", Role::GridMember, None), close_after - 10, Action::Verify { passed: true }).await;
-    let c = step(s, m, &c, staff("chief", Role::ShiftChief, Some("centre")), close_after, Action::Close { fixed: true })
-        .await;
+    let c =
+        step(s, m, &c, staff("gm", Role::GridMember, None), close_after - 10, Action::Verify { passed: true }).await;
+    let c =
+        step(s, m, &c, staff("chief", Role::ShiftChief, Some("centre")), close_after, Action::Close { fixed: true })
+            .await;
     step(
         s,
         m,
@@ -182,8 +189,9 @@ pub async fn run(store: Arc<dyn Store>) {
     // Deltas subtract: voiding a filed case takes back what filing it had counted as accurate.
     let before = s.counters(Dim::Staff, "op", 0, 99_991_231).await.unwrap().0;
     let v = open(s, &mut m, "110101001001001", T0.plus_ms(2 * HOUR_MS)).await;
-    let v = step(s, &mut m, &v, staff("op", Role::IntakeOperator, None), 5, Action::File { subclass: None, urgency: None })
-        .await;
+    let v =
+        step(s, &mut m, &v, staff("op", Role::IntakeOperator, None), 5, Action::File { subclass: None, urgency: None })
+            .await;
     let filed = s.counters(Dim::Staff, "op", 0, 99_991_231).await.unwrap().0;
     assert_eq!((filed.filed - before.filed, filed.filed_invalid - before.filed_invalid), (1, 0));
     let v = step(s, &mut m, &v, staff("chief", Role::ShiftChief, Some("centre")), 30, Action::Void).await;
