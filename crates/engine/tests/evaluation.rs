@@ -114,8 +114,9 @@ async fn history(engine: &Engine, seed: u64, cases: usize) -> Vec<i64> {
             1 => staff("insp", Role::Inspector, None),
             _ => Actor::resident(&format!("r{}", rng.below(9))),
         };
+        let subclass: &str = rng.pick(&["E0101", "E0102", "E0107"]);
         let input = NewReport {
-            subclass: SubclassId::parse("s", rng.pick(&["E0101", "E0102", "E0107"])).unwrap(),
+            subclass: SubclassId::parse("s", subclass).unwrap(),
             request_type: RequestType::Complaint,
             urgency: None,
             location: Point { lon: 116.4005 + 0.001 * g, lat: 39.9005 },
