@@ -6,6 +6,8 @@
 //! When two people act on one case at once, the loser's decision is made again on the fresh case
 //! (and refused if it no longer applies), so nobody acts on a stale picture.
 
+pub mod evaluation;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -14,12 +16,14 @@ use yiwang_domain::Refusal;
 use yiwang_domain::case::{self, Action, Actor, Case, Channel, Command, Event, Report, Rules};
 use yiwang_domain::codes::AreaCode;
 use yiwang_domain::duplicates::{self, DuplicateWindow, Suggestion};
+use yiwang_domain::evaluation::{Facts, Policy, contributions};
 use yiwang_domain::geo::{GridIndex, Point};
 use yiwang_domain::jurisdiction::Jurisdiction;
 use yiwang_domain::responsibility::{Assignment, ResponsibilityList};
 use yiwang_domain::staff::Staff;
 use yiwang_domain::taxonomy::{RequestType, SubclassId, Urgency};
 use yiwang_domain::time::Timestamp;
+use yiwang_store::evaluation::EvaluationChange;
 use yiwang_store::{Change, Reference, Store, StoreError};
 
 /// Case ids are reserved from the store in blocks, so that several nodes never clash and a
@@ -119,6 +123,8 @@ pub struct Engine {
     loaded: RwLock<Arc<Loaded>>,
     ids: Mutex<std::ops::Range<i64>>,
     pub duplicate_window: DuplicateWindow,
+    /// Evaluation choices (考核口径): every change carries what it does to the counters.
+    policy: Policy,
 }
 
 impl Engine {
@@ -133,7 +139,19 @@ impl Engine {
             loaded: RwLock::new(Arc::new(loaded)),
             ids: Mutex::new(0..0),
             duplicate_window: DuplicateWindow::default(),
+            policy: Policy::default(),
         })
+    }
+
+    /// Uses these evaluation choices instead of the published defaults. Counters already
+    /// stored were computed with the old ones: rebuild them (`rebuild_evaluation`).
+    pub fn with_policy(mut self, policy: Policy) -> Engine {
+        self.policy = policy;
+        self
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -216,8 +234,47 @@ impl Engine {
             photos: input.photos,
         };
         let (case, event) = case::open(id, report, reporter, at, &self.rules)?;
-        self.commit(vec![Change { case: case.clone(), event, evaluation: None }]).await?;
+        let evaluation = self.evaluation(None, &event).await?;
+        self.commit(vec![Change { case: case.clone(), event, evaluation: Some(evaluation) }]).await?;
         Ok(case)
+    }
+
+    /// What a change does to evaluation: the case's facts after `event`, and the difference
+    /// their contribution makes. `before` is the case the event was decided on (`None`: a new
+    /// case). Stored facts not at `before.seq` mean another writer got there in between: a
+    /// conflict, to decide again. A case stored without facts (an import, data older than
+    /// evaluation) is folded from its events once and counted whole from now on.
+    async fn evaluation(&self, before: Option<&Case>, event: &Event) -> Result<EvaluationChange, StoreError> {
+        let (stored, old) = match before {
+            None => (None, None),
+            Some(case) => {
+                let stored = self.store.facts(case.id).await?;
+                let old = match &stored {
+                    Some(f) if f.seq == case.seq => Some(f.clone()),
+                    Some(f) => return Err(StoreError::Conflict { case_id: case.id, expected: case.seq, found: f.seq }),
+                    None => {
+                        let events = self.store.events(case.id).await?;
+                        if events.len() as u32 != case.seq {
+                            return Err(StoreError::Conflict {
+                                case_id: case.id,
+                                expected: case.seq,
+                                found: events.len() as u32,
+                            });
+                        }
+                        Facts::of(&events, &self.rules.calendar, &self.policy)
+                    }
+                };
+                (stored, old)
+            }
+        };
+        let (calendar, policy) = (&self.rules.calendar, &self.policy);
+        let facts = Facts::apply(old, event, calendar, policy);
+        let after = contributions(&facts, calendar, policy);
+        let delta = match &stored {
+            Some(f) => after.minus(&contributions(f, calendar, policy)),
+            None => after,
+        };
+        Ok(EvaluationChange { facts, delta })
     }
 
     /// Commits atomically, then tells live subscribers.
@@ -252,7 +309,16 @@ impl Engine {
         for _ in 0..RETRIES {
             let case = self.case(case_id).await?;
             let (next, event) = case::decide(&case, &cmd, &self.rules)?;
-            match self.commit(vec![Change { case: next.clone(), event: event.clone(), evaluation: None }]).await {
+            let evaluation = match self.evaluation(Some(&case), &event).await {
+                Ok(e) => e,
+                Err(e @ StoreError::Conflict { .. }) => {
+                    last = Some(e);
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let change = Change { case: next.clone(), event: event.clone(), evaluation: Some(evaluation) };
+            match self.commit(vec![change]).await {
                 Ok(_) => return Ok((next, event)),
                 Err(e @ StoreError::Conflict { .. }) => last = Some(e),
                 Err(e) => return Err(e.into()),
@@ -286,10 +352,19 @@ impl Engine {
             let absorb =
                 Command { action: Action::AbsorbDuplicate { duplicate, reporter: dup.reporter.clone() }, ..mark };
             let (m2, e1) = case::decide(&master, &absorb, &self.rules)?;
+            let evaluations = match (self.evaluation(Some(&dup), &e2).await, self.evaluation(Some(&master), &e1).await)
+            {
+                (Ok(a), Ok(b)) => (a, b),
+                (Err(e @ StoreError::Conflict { .. }), _) | (_, Err(e @ StoreError::Conflict { .. })) => {
+                    last = Some(e);
+                    continue;
+                }
+                (Err(e), _) | (_, Err(e)) => return Err(e.into()),
+            };
             match self
                 .commit(vec![
-                    Change { case: d2, event: e2, evaluation: None },
-                    Change { case: m2.clone(), event: e1, evaluation: None },
+                    Change { case: d2, event: e2, evaluation: Some(evaluations.0) },
+                    Change { case: m2.clone(), event: e1, evaluation: Some(evaluations.1) },
                 ])
                 .await
             {

@@ -38,6 +38,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_attachments.sql")),
     (4, include_str!("../migrations/0004_webhooks.sql")),
     (5, include_str!("../migrations/0005_open311.sql")),
+    // 6: the scheduler's (another branch).
+    (7, include_str!("../migrations/0007_evaluation.sql")),
 ];
 
 /// Connections in the pool (the writer keeps one of them).
@@ -177,9 +179,12 @@ impl Store for PostgresStore {
     }
 
     async fn commit(&self, changes: Vec<Change>) -> Result<LedgerHead> {
-        for Change { case, event, .. } in &changes {
+        for Change { case, event, evaluation } in &changes {
             if event.seq == 0 || event.case_id != case.id || event.seq != case.seq || event.hash != case.head {
                 return Err(backend_msg(format!("change of case {} is inconsistent with its event", case.id)));
+            }
+            if let Some(e) = evaluation {
+                yiwang_store::evaluation::check_facts(case, e)?;
             }
         }
         let (tx, rx) = oneshot::channel();

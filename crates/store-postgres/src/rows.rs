@@ -92,11 +92,18 @@ pub struct ChangeRow<'a> {
     hash: &'a [u8],
     ledger_seq: i64,
     ledger_hash: Vec<u8>,
+    /// The facts and counter delta written with the change, if it carries them.
+    pub evaluation: Option<crate::evaluation::EvalRow<'a>>,
 }
 
 impl<'a> ChangeRow<'a> {
     /// The change, placed in the ledger at `ledger` (this event's position and chained hash).
-    pub fn new(case: &'a Case, event: &'a Event, ledger: LedgerHead) -> ChangeRow<'a> {
+    pub fn new(
+        case: &'a Case,
+        event: &'a Event,
+        ledger: LedgerHead,
+        evaluation: Option<&'a yiwang_store::evaluation::EvaluationChange>,
+    ) -> ChangeRow<'a> {
         ChangeRow {
             case,
             event,
@@ -120,6 +127,7 @@ impl<'a> ChangeRow<'a> {
             hash: &event.hash,
             ledger_seq: ledger.seq,
             ledger_hash: ledger.hash.to_vec(),
+            evaluation: evaluation.map(crate::evaluation::EvalRow::new),
         }
     }
 

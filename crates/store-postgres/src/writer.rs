@@ -23,6 +23,7 @@ use yiwang_domain::Refusal;
 use yiwang_domain::audit;
 use yiwang_store::{Change, LedgerHead, Result, StoreError};
 
+use crate::evaluation;
 use crate::rows::{self, ChangeRow};
 use crate::{backend, backend_msg};
 
@@ -49,6 +50,9 @@ struct Statements {
     followers: Statement,
     event: Statement,
     case_seq: Statement,
+    facts: Statement,
+    counters: Statement,
+    buckets: Statement,
 }
 
 impl Statements {
@@ -62,6 +66,9 @@ impl Statements {
             followers: p(rows::INSERT_FOLLOWERS).await?,
             event: p(rows::INSERT_EVENT).await?,
             case_seq: p(rows::CASE_SEQ).await?,
+            facts: p(evaluation::UPSERT_FACTS).await?,
+            counters: p(evaluation::add_counters_sql()).await?,
+            buckets: p(evaluation::ADD_BUCKETS).await?,
         })
     }
 }
@@ -106,9 +113,9 @@ enum Purpose {
 fn place<'a>(changes: &'a [Change], ledger: &mut LedgerHead) -> Vec<ChangeRow<'a>> {
     changes
         .iter()
-        .map(|Change { case, event, .. }| {
+        .map(|Change { case, event, evaluation }| {
             *ledger = LedgerHead { seq: ledger.seq + 1, hash: audit::ledger_next(&ledger.hash, &event.hash) };
-            ChangeRow::new(case, event, *ledger)
+            ChangeRow::new(case, event, *ledger, evaluation.as_ref())
         })
         .collect()
 }
@@ -127,6 +134,15 @@ fn statements<'a>(
             out.push((Purpose::Other(n), Box::pin(t.execute_raw(&st.followers, r.follower_params()))));
         }
         out.push((Purpose::Other(n), Box::pin(t.execute_raw(&st.event, r.event_params()))));
+        if let Some(e) = &r.evaluation {
+            out.push((Purpose::Other(n), Box::pin(t.execute_raw(&st.facts, e.facts_params()))));
+            if let Some(p) = e.delta.counters_params() {
+                out.push((Purpose::Other(n), Box::pin(t.execute_raw(&st.counters, p))));
+            }
+            if let Some(p) = e.delta.buckets_params() {
+                out.push((Purpose::Other(n), Box::pin(t.execute_raw(&st.buckets, p))));
+            }
+        }
     }
 }
 

@@ -77,3 +77,12 @@ async fn open311_story() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evaluation_story() {
+    in_fresh_schema("evaluation", |url| async move {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        conformance::evaluation::run(Arc::new(store)).await;
+    })
+    .await;
+}

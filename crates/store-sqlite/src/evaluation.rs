@@ -1,41 +1,220 @@
-//! Evaluation storage (in progress: issue 5).
+//! Evaluation storage on SQLite: `case_facts`, `eval_counters`, `eval_buckets` (migration 7).
+//!
+//! The commit path ([`apply`]) runs inside the writer's group transaction, in the savepoint of
+//! the commit it belongs to, so a refused commit leaves no counter behind. Its statements are
+//! prepared once per connection (`prepare_cached`), their SQL built once from
+//! `Counters::NAMES`.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter, types::Value};
+use yiwang_domain::case::Case;
 use yiwang_domain::codes::AreaCode;
-use yiwang_domain::evaluation::{Contribution, Counters, Dim, Facts};
+use yiwang_domain::evaluation::{Contribution, Counters, Dim, Facts, Key};
 use yiwang_store::Result;
-use yiwang_store::evaluation::Evaluation;
+use yiwang_store::evaluation::{Evaluation, EvaluationChange, check_facts, prefix_upper};
 
-use crate::SqliteStore;
+use crate::{SqliteStore, backend};
 
-fn pending() -> yiwang_store::StoreError {
-    yiwang_store::StoreError::Backend("evaluation storage is not built yet".into())
+const UPSERT_FACTS: &str = "INSERT INTO case_facts (case_id, seq, grid, data) VALUES (?1, ?2, ?3, ?4) \
+     ON CONFLICT (case_id) DO UPDATE SET seq = excluded.seq, grid = excluded.grid, data = excluded.data";
+const ADD_BUCKET: &str = "INSERT INTO eval_buckets (dim, key, day, bucket, closures) VALUES (?1, ?2, ?3, ?4, ?5) \
+     ON CONFLICT (dim, key, day, bucket) DO UPDATE SET closures = closures + excluded.closures";
+
+/// `INSERT ... ON CONFLICT DO UPDATE SET c = c + excluded.c` over every counter column.
+fn add_counters_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| {
+        let names = Counters::NAMES;
+        let columns = names.join(", ");
+        let values: Vec<String> = (4..4 + names.len()).map(|i| format!("?{i}")).collect();
+        let sets: Vec<String> = names.iter().map(|n| format!("{n} = {n} + excluded.{n}")).collect();
+        format!(
+            "INSERT INTO eval_counters (dim, key, day, {columns}) VALUES (?1, ?2, ?3, {}) \
+             ON CONFLICT (dim, key, day) DO UPDATE SET {}",
+            values.join(", "),
+            sets.join(", ")
+        )
+    })
+}
+
+/// `SUM` of every counter column, in `Counters::NAMES` order.
+fn sums() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| Counters::NAMES.iter().map(|n| format!("coalesce(sum({n}), 0)")).collect::<Vec<_>>().join(", "))
+}
+
+fn json(f: &Facts) -> String {
+    serde_json::to_string(f).expect("facts serialise")
+}
+
+fn facts_of(data: &str) -> Result<Facts> {
+    serde_json::from_str(data).map_err(|e| backend(format!("stored facts do not parse: {e}")))
+}
+
+/// Writes a change's facts and adds its delta; inside the commit's savepoint.
+pub fn apply(t: &Transaction, case: &Case, e: &EvaluationChange) -> Result<()> {
+    check_facts(case, e)?;
+    t.prepare_cached(UPSERT_FACTS)
+        .map_err(backend)?
+        .execute(params![case.id, e.facts.seq, e.facts.grid.as_str(), json(&e.facts)])
+        .map_err(backend)?;
+    add(t, &e.delta)
+}
+
+/// Adds a contribution to the counters and buckets (skipping entries that add nothing).
+fn add(t: &Connection, c: &Contribution) -> Result<()> {
+    if !c.counters.is_empty() {
+        let mut st = t.prepare_cached(add_counters_sql()).map_err(backend)?;
+        for (k, v) in c.counters.iter().filter(|(_, v)| !v.is_zero()) {
+            let mut p: Vec<Value> =
+                vec![k.dim.as_str().to_owned().into(), k.key.clone().into(), i64::from(k.day).into()];
+            p.extend(v.values().into_iter().map(Value::Integer));
+            st.execute(params_from_iter(p)).map_err(backend)?;
+        }
+    }
+    if !c.buckets.is_empty() {
+        let mut st = t.prepare_cached(ADD_BUCKET).map_err(backend)?;
+        for ((Key { dim, key, day }, bucket), n) in c.buckets.iter().filter(|(_, n)| **n != 0) {
+            st.execute(params![dim.as_str(), key, day, bucket, n]).map_err(backend)?;
+        }
+    }
+    Ok(())
+}
+
+fn counters_row(r: &rusqlite::Row, from: usize) -> rusqlite::Result<Counters> {
+    let mut v = Vec::with_capacity(Counters::NAMES.len());
+    for i in 0..Counters::NAMES.len() {
+        v.push(r.get::<_, i64>(from + i)?);
+    }
+    Ok(Counters::from_values(&v))
 }
 
 #[async_trait]
 impl Evaluation for SqliteStore {
-    async fn facts(&self, _case_id: i64) -> Result<Option<Facts>> {
-        Err(pending())
+    async fn facts(&self, case_id: i64) -> Result<Option<Facts>> {
+        self.read(move |c| {
+            let mut st = c.prepare_cached("SELECT data FROM case_facts WHERE case_id = ?1").map_err(backend)?;
+            let mut rows = st.query([case_id]).map_err(backend)?;
+            match rows.next().map_err(backend)? {
+                Some(r) => Ok(Some(facts_of(&r.get::<_, String>(0).map_err(backend)?)?)),
+                None => Ok(None),
+            }
+        })
+        .await
     }
-    async fn facts_in_area(&self, _area: &AreaCode, _after_id: i64, _limit: u32) -> Result<Vec<Facts>> {
-        Err(pending())
+
+    async fn facts_in_area(&self, area: &AreaCode, after_id: i64, limit: u32) -> Result<Vec<Facts>> {
+        let (low, high) = (area.to_string(), format!("{area}:"));
+        self.read(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT data FROM case_facts WHERE grid >= ?1 AND grid < ?2 AND case_id > ?3 ORDER BY case_id LIMIT ?4",
+                )
+                .map_err(backend)?;
+            let rows = st.query_map(params![low, high, after_id, limit], |r| r.get::<_, String>(0)).map_err(backend)?;
+            rows.map(|r| facts_of(&r.map_err(backend)?)).collect()
+        })
+        .await
     }
-    async fn counters(&self, _dim: Dim, _key: &str, _from: u32, _to: u32) -> Result<(Counters, BTreeMap<i64, i64>)> {
-        Err(pending())
+
+    async fn counters(&self, dim: Dim, key: &str, from: u32, to: u32) -> Result<(Counters, BTreeMap<i64, i64>)> {
+        let key = key.to_owned();
+        self.read(move |c| {
+            let sql =
+                format!("SELECT {} FROM eval_counters WHERE dim = ?1 AND key = ?2 AND day BETWEEN ?3 AND ?4", sums());
+            let counters = c
+                .prepare_cached(&sql)
+                .map_err(backend)?
+                .query_row(params![dim.as_str(), key, from, to], |r| counters_row(r, 0))
+                .map_err(backend)?;
+            let mut st = c
+                .prepare_cached(
+                    "SELECT bucket, sum(closures) FROM eval_buckets WHERE dim = ?1 AND key = ?2 AND day BETWEEN ?3 AND ?4 \
+                     GROUP BY bucket HAVING sum(closures) <> 0 ORDER BY bucket",
+                )
+                .map_err(backend)?;
+            let rows = st
+                .query_map(params![dim.as_str(), key, from, to], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+                .map_err(backend)?;
+            let buckets = rows.collect::<rusqlite::Result<BTreeMap<_, _>>>().map_err(backend)?;
+            Ok((counters, buckets))
+        })
+        .await
     }
+
     async fn counters_by_key(
         &self,
-        _dim: Dim,
-        _prefix: &str,
-        _len: Option<usize>,
-        _from: u32,
-        _to: u32,
+        dim: Dim,
+        prefix: &str,
+        len: Option<usize>,
+        from: u32,
+        to: u32,
     ) -> Result<Vec<(String, Counters)>> {
-        Err(pending())
+        let (low, high) = (prefix.to_owned(), prefix_upper(prefix));
+        self.read(move |c| {
+            let mut sql = format!("SELECT key, {} FROM eval_counters WHERE dim = ?1 AND key >= ?2", sums());
+            let mut args: Vec<Value> = vec![dim.as_str().to_owned().into(), low.into()];
+            if let Some(h) = high {
+                args.push(h.into());
+                sql.push_str(&format!(" AND key < ?{}", args.len()));
+            }
+            if let Some(n) = len {
+                args.push((n as i64).into());
+                sql.push_str(&format!(" AND length(key) = ?{}", args.len()));
+            }
+            args.push(i64::from(from).into());
+            args.push(i64::from(to).into());
+            sql.push_str(&format!(
+                " AND day BETWEEN ?{} AND ?{} GROUP BY key ORDER BY key",
+                args.len() - 1,
+                args.len()
+            ));
+            let mut st = c.prepare_cached(&sql).map_err(backend)?;
+            let rows = st
+                .query_map(params_from_iter(args), |r| Ok((r.get::<_, String>(0)?, counters_row(r, 1)?)))
+                .map_err(backend)?;
+            let all = rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)?;
+            // Rows whose contributions cancelled out are no object's.
+            Ok(all.into_iter().filter(|(_, c)| !c.is_zero()).collect())
+        })
+        .await
     }
-    async fn replace_evaluation(&self, _facts: Vec<Facts>, _total: Contribution) -> Result<()> {
-        Err(pending())
+
+    async fn replace_evaluation(&self, facts: Vec<Facts>, total: Contribution) -> Result<()> {
+        self.write(move |t| {
+            t.execute_batch("DELETE FROM case_facts; DELETE FROM eval_counters; DELETE FROM eval_buckets;")
+                .map_err(backend)?;
+            {
+                let mut st = t.prepare_cached(UPSERT_FACTS).map_err(backend)?;
+                for f in &facts {
+                    st.execute(params![f.case_id, f.seq, f.grid.as_str(), json(f)]).map_err(backend)?;
+                }
+            }
+            add(t, &total)?;
+            // The facts must be those of every case as it stands (the writer thread is the only
+            // writer, so nothing moved while this ran; a stale rebuild is refused).
+            stale_case(t)
+        })
+        .await
+    }
+}
+
+/// A case whose facts are missing or not at its `seq`, as a conflict.
+fn stale_case(c: &Connection) -> Result<()> {
+    let row = c
+        .query_row(
+            "SELECT c.id, c.seq, coalesce(f.seq, 0) FROM cases c LEFT JOIN case_facts f ON f.case_id = c.id \
+             WHERE f.seq IS NULL OR f.seq <> c.seq LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, u32>(1)?, r.get::<_, u32>(2)?)),
+        )
+        .optional()
+        .map_err(backend)?;
+    match row {
+        Some((case_id, found, expected)) => Err(yiwang_store::StoreError::Conflict { case_id, expected, found }),
+        None => Ok(()),
     }
 }

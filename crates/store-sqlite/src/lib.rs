@@ -34,6 +34,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_attachments.sql")),
     (4, include_str!("../migrations/0004_webhooks.sql")),
     (5, include_str!("../migrations/0005_open311.sql")),
+    // 6: the scheduler's (another branch).
+    (7, include_str!("../migrations/0007_evaluation.sql")),
 ];
 
 /// How long a group may grow: commits beyond this wait for the next transaction.

@@ -36,7 +36,7 @@ pub fn ledger_head(c: &Connection) -> Result<LedgerHead> {
 
 /// Applies one atomic commit inside the writer's transaction, chaining the ledger.
 pub fn apply(t: &Transaction, changes: &[Change], ledger: &mut LedgerHead) -> Result<()> {
-    for Change { case, event, .. } in changes {
+    for Change { case, event, evaluation } in changes {
         if event.case_id != case.id || event.seq != case.seq || event.hash != case.head {
             return Err(backend(format!("change of case {} is inconsistent with its event", case.id)));
         }
@@ -113,6 +113,9 @@ pub fn apply(t: &Transaction, changes: &[Change], ledger: &mut LedgerHead) -> Re
         ])
         .map_err(backend)?;
         *ledger = next;
+        if let Some(e) = evaluation {
+            crate::evaluation::apply(t, case, e)?;
+        }
     }
     Ok(())
 }

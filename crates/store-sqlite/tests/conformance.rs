@@ -69,3 +69,10 @@ async fn open311_story() {
     let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
     conformance::open311::run(Arc::new(store)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evaluation_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    conformance::evaluation::run(Arc::new(store)).await;
+}

@@ -54,3 +54,51 @@ pub trait Evaluation: Send + Sync {
     /// Replaces all facts and counters with the given ones, in one transaction.
     async fn replace_evaluation(&self, facts: Vec<Facts>, total: Contribution) -> Result<()>;
 }
+
+/// The exclusive upper bound of the keys that start with `prefix`, in code point order (which is
+/// UTF-8 byte order, SQLite's `BINARY` and PostgreSQL's `COLLATE "C"`): `[prefix, upper)` holds
+/// exactly the keys with that prefix, so a prefix query is an index range. `None`: no bound.
+pub fn prefix_upper(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last as u32 {
+            0xD7FF => Some('\u{E000}'),
+            n => char::from_u32(n + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// Checks that a change's facts belong to its case as it is after the change.
+pub fn check_facts(case: &yiwang_domain::case::Case, e: &EvaluationChange) -> Result<()> {
+    if e.facts.case_id != case.id || e.facts.seq != case.seq {
+        return Err(crate::StoreError::Backend(format!(
+            "evaluation facts of case {} at event {} do not match the case at event {}",
+            e.facts.case_id, e.facts.seq, case.seq
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_upper;
+
+    #[test]
+    fn prefix_bounds_are_exact() {
+        assert_eq!(prefix_upper("110101").as_deref(), Some("110102"));
+        assert_eq!(prefix_upper("ab").as_deref(), Some("ac"));
+        assert_eq!(prefix_upper(""), None);
+        assert_eq!(prefix_upper("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_upper("\u{D7FF}").as_deref(), Some("\u{E000}"));
+        let upper = prefix_upper("城管").unwrap();
+        for k in ["城管", "城管执法", "城管\u{10FFFF}x"] {
+            assert!(k >= "城管" && k < upper.as_str(), "{k}");
+        }
+        assert!("城管" < "城管执法" && "城篮" >= upper.as_str());
+    }
+}

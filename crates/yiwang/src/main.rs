@@ -5,6 +5,8 @@
 //! - `yiwang migrate`        bring the database schema up to date and stop
 //! - `yiwang account add-staff`  create a staff account (the first administrators) on the server
 //! - `yiwang audit verify`   check the whole tamper-evident record
+//! - `yiwang evaluation rebuild|verify`  recompute evaluation (考核) from the event log and store
+//!   it, or compare it with what was kept
 
 mod accounts;
 mod demo;
@@ -76,6 +78,19 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Evaluation (考核): the counters kept with every change.
+    Evaluation {
+        #[command(subcommand)]
+        command: EvaluationCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvaluationCommand {
+    /// Recompute every case's facts and the counters from the event log, and store them.
+    Rebuild,
+    /// Recompute from the event log and compare with the stored counters; name the first difference.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -126,6 +141,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             accounts::run(&engine, command).await?;
         }
         Command::Audit { command: AuditCommand::Verify } => return verify(&cli).await,
+        Command::Evaluation { command } => return evaluation(&cli, command).await,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -197,6 +213,48 @@ async fn verify(cli: &Cli) -> anyhow::Result<ExitCode> {
             println!("AUDIT FAILED: {tamper}");
             println!("审计失败：{}", tamper.message_zh());
             Ok(ExitCode::from(2))
+        }
+    }
+}
+
+async fn evaluation(cli: &Cli, command: &EvaluationCommand) -> anyhow::Result<ExitCode> {
+    let engine = Engine::start(open_store(cli).await?, rules(cli)?).await?;
+    let total = engine.store().ledger_head().await?.seq.max(0) as u64;
+    let bar = ProgressBar::new(total)
+        .with_style(ProgressStyle::with_template("reading {bar:40} {pos}/{len} events").expect("template"));
+    match command {
+        EvaluationCommand::Rebuild => {
+            let done = engine.rebuild_evaluation(&|n| bar.set_position(n)).await?;
+            bar.finish_and_clear();
+            println!(
+                "evaluation rebuilt: {} cases, {} events, {} counter rows ({})",
+                done.cases,
+                done.events,
+                done.rows,
+                engine.store().backend()
+            );
+            println!("考核数据已重算：{} 件案卷，{} 条事件，{} 行计数", done.cases, done.events, done.rows);
+            Ok(ExitCode::SUCCESS)
+        }
+        EvaluationCommand::Verify => {
+            let outcome = engine.verify_evaluation(&|n| bar.set_position(n)).await?;
+            bar.finish_and_clear();
+            match outcome {
+                Ok(v) => {
+                    println!(
+                        "evaluation matches the event log: {} cases, {} events, {} counter rows",
+                        v.cases, v.events, v.rows
+                    );
+                    println!("考核数据与事件记录一致：{} 件案卷，{} 条事件，{} 行计数", v.cases, v.events, v.rows);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(d) => {
+                    println!("EVALUATION DIFFERS: {d}");
+                    println!("考核数据不一致：{}", d.message_zh());
+                    println!("(yiwang evaluation rebuild recomputes it / 可用 yiwang evaluation rebuild 重算)");
+                    Ok(ExitCode::from(2))
+                }
+            }
         }
     }
 }
