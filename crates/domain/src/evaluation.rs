@@ -426,7 +426,8 @@ pub fn contributions(f: &Facts, calendar: &Calendar, policy: &Policy) -> Contrib
     }
     // Voided and merged cases never close: they are not in the completion rate's base.
     if f.invalid.is_none() {
-        let completed = f.closed.is_some_and(|(at, _, _)| at.0 - f.reported_at.0 <= policy.completion_days * 24 * HOUR_MS);
+        let completed =
+            f.closed.is_some_and(|(at, _, _)| at.0 - f.reported_at.0 <= policy.completion_days * 24 * HOUR_MS);
         let completion = |k: &mut Counters| {
             k.reported_base += 1;
             k.completed_in_time += completed as i64;

@@ -78,7 +78,16 @@ impl Loaded {
         let jurisdiction = Jurisdiction::new(reference.areas.clone(), reference.grids.clone())?;
         let grids = GridIndex::new(jurisdiction.unit_grids().map(|g| (g.code.clone(), g.polygon.clone())))?;
         let responsibility = ResponsibilityList::new(reference.units.clone(), reference.duties.clone())?;
-        let staff = reference.staff.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect();
+        let mut staff = HashMap::new();
+        for (i, s) in reference.staff.iter().enumerate() {
+            if staff.insert(s.id.clone(), i).is_some() {
+                return Err(Refusal::bad_field(
+                    "staff.id",
+                    format!("工作人员 {} 重复", s.id),
+                    format!("staff id {} appears twice", s.id),
+                ));
+            }
+        }
         Ok(Loaded { reference, jurisdiction, grids, responsibility, staff })
     }
 

@@ -97,6 +97,27 @@ impl RateKind {
         RateKind::Satisfaction,
     ];
 
+    /// The name the API uses for the rate, e.g. `closure_on_time` (the field of `Indicators`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RateKind::FilingOnTime => "filing_on_time",
+            RateKind::FilingAccuracy => "filing_accuracy",
+            RateKind::Closure => "closure",
+            RateKind::ClosureOnTime => "closure_on_time",
+            RateKind::Rework => "rework",
+            RateKind::ReportAccuracy => "report_accuracy",
+            RateKind::AckInTime => "ack_in_time",
+            RateKind::CompletedInTime => "completed_in_time",
+            RateKind::Response => "response",
+            RateKind::Resolution => "resolution",
+            RateKind::Satisfaction => "satisfaction",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<RateKind> {
+        RateKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     pub fn of(self, i: &Indicators) -> &Rate {
         match self {
             RateKind::FilingOnTime => &i.filing_on_time,

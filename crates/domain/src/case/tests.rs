@@ -12,7 +12,7 @@ fn rules() -> Rules {
     Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 }
 }
 
-/// Tuesday 2026-11-17 10:00 CST, an ordinary working day.
+/// Monday 2025-11-17 10:00 CST, an ordinary working day.
 const T0: Timestamp = Timestamp(1_763_344_800_000);
 
 struct World {
@@ -96,7 +96,7 @@ fn the_seven_steps() {
     act(&w, &mut c, &mut ev, &w.operator(), 5, Action::File { subclass: None, urgency: None }).unwrap();
     act(&w, &mut c, &mut ev, &w.dispatcher(), 10, Action::Dispatch { lead: "cgzf".into(), assisting: vec![] }).unwrap();
     assert_eq!(c.state, State::Dispatched);
-    // 私搭乱建 has 5 working days: Tue 10:10 → next Tue 10:10.
+    // 私搭乱建 has 5 working days: Mon 10:10 → next Mon 10:10.
     assert_eq!(c.clock.due_at, Some(T0.plus_ms((7 * 24 * 60 + 10) * MINUTE_MS)));
     act(&w, &mut c, &mut ev, &w.handler(), 30, Action::Accept).unwrap();
     act(&w, &mut c, &mut ev, &w.handler(), 600, Action::ReportBack).unwrap();

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod attachments;
 pub mod cases;
+pub mod evaluation;
 pub mod live;
 pub mod reference;
 pub mod visibility;
@@ -18,7 +19,8 @@ use crate::AppState;
 #[openapi(
     info(title = "yiwang 一网", description = "Grid-based grassroots governance: reports, cases and the closed loop. \
         Errors share one body `{code, message}`; `message` follows `?lang=`, the `lang` cookie or `Accept-Language` (zh-CN default, en)."),
-    tags((name = "cases", description = "Reports and the closed loop"), (name = "reference", description = "Jurisdictions, grids, taxonomy, units"),
+    tags((name = "cases", description = "Reports and the closed loop"), (name = "evaluation", description = "Indicators, rankings, the cases behind each number, monthly reports"),
+        (name = "reference", description = "Jurisdictions, grids, taxonomy, units"),
         (name = "attachments", description = "Photos and short videos: uploads, public variants without metadata, thumbnails"),
         (name = "live", description = "Live case events (Server-Sent Events)"),
         (name = "webhooks", description = "Deliveries of a unit's case events to its own systems, signed with HMAC-SM3; the body of each is a `WebhookPayload`")),
@@ -30,6 +32,7 @@ struct ApiDoc;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(cases::router())
+        .merge(evaluation::router())
         .merge(reference::router())
         .merge(accounts::router())
         .merge(attachments::router())

@@ -10,7 +10,7 @@ use yiwang_domain::time::{MINUTE_MS, Timestamp};
 use crate::accounts::{AccessEntry, AccessFilter, Account, AccountKind, ApiToken, Outcome, Session, VerificationCode};
 use crate::{Store, StoreError};
 
-/// Tuesday 2026-11-17 10:00 CST.
+/// Monday 2025-11-17 10:00 CST.
 const T0: Timestamp = Timestamp(1_763_344_800_000);
 
 fn resident(id: &str, phone: &str) -> Account {

@@ -210,7 +210,7 @@ fn rules() -> Rules {
     Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 }
 }
 
-/// Tuesday 2026-11-17 10:00 CST.
+/// Monday 2025-11-17 10:00 CST.
 const T0: Timestamp = Timestamp(1_763_344_800_000);
 
 /// A small tree: one district, two streets, one community each, two grids per community.
