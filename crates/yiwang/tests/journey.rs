@@ -202,3 +202,39 @@ fn a_resident_reports_with_a_photo_and_follows_it_to_closure() {
         (Some("closed, fixed"), Some("satisfied"))
     );
 }
+
+#[test]
+fn the_district_leader_sees_this_months_indicators_rankings_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path());
+    let leader = s.login("leader-1");
+    let r = s.json("GET", "/api/evaluation/indicators", Some(&leader), Value::Null);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body["reported"].as_i64().unwrap() > 0, "{}", r.body);
+    assert_eq!(r.body["key"], "110101");
+    for of in ["streets", "units"] {
+        let r =
+            s.json("GET", &format!("/api/evaluation/rankings?of={of}&indicator=closure"), Some(&leader), Value::Null);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let rows = r.body.as_array().unwrap();
+        assert!(!rows.is_empty() && rows.iter().all(|x| x["rate"]["count"].is_i64()), "{}", r.body);
+    }
+    // Every number leads to its cases.
+    let r = s.json("GET", "/api/evaluation/cases?counter=reported&limit=5", Some(&leader), Value::Null);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!r.body.as_array().unwrap().is_empty());
+    // The XLSX report downloads (a zip container).
+    let mut stream = TcpStream::connect(&s.addr).unwrap();
+    write!(
+        stream,
+        "GET /api/evaluation/report?format=xlsx HTTP/1.1\r\nHost: {}\r\nCookie: {leader}\r\nConnection: close\r\n\r\n",
+        s.addr
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&raw[..head_end]).to_lowercase();
+    assert!(head.starts_with("http/1.1 200") && head.contains("spreadsheetml"), "{head}");
+    assert!(raw[head_end..].windows(2).any(|w| w == b"PK"), "an XLSX body");
+}
