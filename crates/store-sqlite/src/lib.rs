@@ -8,8 +8,10 @@
 
 mod accounts;
 mod attachments;
+mod notifications;
 mod open311;
 mod rows;
+mod schedule;
 mod webhooks;
 
 use std::path::{Path, PathBuf};
@@ -33,6 +35,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_attachments.sql")),
     (4, include_str!("../migrations/0004_webhooks.sql")),
     (5, include_str!("../migrations/0005_open311.sql")),
+    (6, include_str!("../migrations/0006_supervision.sql")),
 ];
 
 /// How long a group may grow: commits beyond this wait for the next transaction.
