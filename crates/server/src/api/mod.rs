@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod cases;
 pub mod live;
+pub mod notifications;
 pub mod reference;
 pub mod visibility;
 pub mod webhooks;
@@ -21,6 +22,7 @@ use crate::AppState;
     tags((name = "cases", description = "Reports and the closed loop"), (name = "reference", description = "Jurisdictions, grids, taxonomy, units"),
         (name = "attachments", description = "Photos and short videos: uploads, public variants without metadata, thumbnails"),
         (name = "live", description = "Live case events (Server-Sent Events)"),
+        (name = "notifications", description = "Who must act on which case: warnings, overdue, 督办, escalation, dispatch, follow-up and callbacks"),
         (name = "webhooks", description = "Deliveries of a unit's case events to its own systems, signed with HMAC-SM3; the body of each is a `WebhookPayload`")),
     components(schemas(crate::webhooks::WebhookPayload))
 )]
@@ -34,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(accounts::router())
         .merge(attachments::router())
         .merge(live::router())
+        .merge(notifications::router())
         .merge(webhooks::router())
 }
 
