@@ -196,7 +196,11 @@ impl Context<'_> {
                     self.lead_unit(),
                     NotificationKind::Urged,
                     if why.is_empty() { format!("{zh}被催办") } else { format!("{zh}被催办：{why}") },
-                    if why.is_empty() { format!("{en} was urged (催办)") } else { format!("{en} was urged (催办): {why}") },
+                    if why.is_empty() {
+                        format!("{en} was urged (催办)")
+                    } else {
+                        format!("{en} was urged (催办): {why}")
+                    },
                 )
             }
             _ if event.to == State::Dispatched => {
@@ -235,8 +239,10 @@ impl Context<'_> {
         let mut out = Vec::new();
         if event.step == "close" && is_followed_up(case) {
             let (zh, en) = self.names();
-            let (ask_zh, ask_en) =
-                (format!("您反映的问题（{zh}）已办结，请评价办理结果"), format!("Your report, {en}, is closed: please rate how it was handled"));
+            let (ask_zh, ask_en) = (
+                format!("您反映的问题（{zh}）已办结，请评价办理结果"),
+                format!("Your report, {en}, is closed: please rate how it was handled"),
+            );
             for r in self.residents {
                 out.push(note(Recipient::Resident(r.clone()), NotificationKind::FollowUp, &ask_zh, &ask_en));
             }
@@ -406,10 +412,18 @@ mod tests {
     fn units_and_deadlines_follow_the_events() {
         let events = vec![
             event(1, "report", serde_json::json!({})),
-            event(2, "dispatch", serde_json::json!({"action": "dispatch", "lead": "a", "assisting": ["b"], "due_at": 5})),
+            event(
+                2,
+                "dispatch",
+                serde_json::json!({"action": "dispatch", "lead": "a", "assisting": ["b"], "due_at": 5}),
+            ),
             event(3, "return", serde_json::json!({"action": "return"})),
             event(4, "dispatch", serde_json::json!({"action": "dispatch", "lead": "c", "assisting": [], "due_at": 9})),
-            event(5, "decide_extension", serde_json::json!({"action": "decide_extension", "approve": true, "due_at": 12})),
+            event(
+                5,
+                "decide_extension",
+                serde_json::json!({"action": "decide_extension", "approve": true, "due_at": 12}),
+            ),
         ];
         assert!(units_after(&events, 1).is_empty());
         assert_eq!(units_after(&events, 3), ["a", "b"]);

@@ -79,7 +79,7 @@ impl FromStr for WorkingTime {
         }
         let (n, unit) = s.split_at(s.len().saturating_sub(1));
         let n: i64 = n.parse().map_err(|_| bad())?;
-        if n < 0 || n > 100_000 {
+        if !(0..=100_000).contains(&n) {
             return Err(bad());
         }
         match unit {
@@ -262,7 +262,7 @@ impl Scheduler {
                 }
             }
             round.planned += store.set_wakes(&wakes).await?;
-            due.sort_by(|(a, x), (b, y)| (a.at, x.id).cmp(&(b.at, y.id)));
+            due.sort_by_key(|(step, case)| (step.at, case.id));
             for (step, case) in due {
                 if self.take(&case, step).await? {
                     round.acted += 1;
@@ -279,8 +279,13 @@ impl Scheduler {
         // Never before the case's latest event: a case's chain runs forward in time.
         let latest = store.events(case.id).await?.last().map_or(case.reported_at, |e| e.at);
         let name = step.action.name();
-        let cmd =
-            Command { actor: Actor::system(), at: step.at.max(latest), action: step.action, note: String::new(), attachments: vec![] };
+        let cmd = Command {
+            actor: Actor::system(),
+            at: step.at.max(latest),
+            action: step.action,
+            note: String::new(),
+            attachments: vec![],
+        };
         match self.engine.act_on(case, cmd).await {
             Ok(_) => {
                 tracing::debug!(case = case.id, step = name, at = step.at.0, "deadline step taken");

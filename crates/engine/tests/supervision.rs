@@ -241,7 +241,9 @@ async fn two_schedulers_at_once_do_nothing_twice() {
     let start = cst(9, 30, 10, 0);
     let mut ids = Vec::new();
     for i in 0..24 {
-        ids.push(w.dispatched(&Actor::resident(&format!("r{i}")), Channel::Portal, start.plus_ms(i * MINUTE_MS)).await.id);
+        ids.push(
+            w.dispatched(&Actor::resident(&format!("r{i}")), Channel::Portal, start.plus_ms(i * MINUTE_MS)).await.id,
+        );
     }
     // Two schedulers side by side, as two nodes run them: they read the same cases at once.
     let clock = Arc::new(ManualClock::new(cst(10, 16, 12, 0)));
@@ -256,7 +258,13 @@ async fn two_schedulers_at_once_do_nothing_twice() {
     // Running again changes nothing: the domain refuses a second warning, and nothing is due.
     let again = a.catch_up(clock.now()).await.unwrap();
     assert_eq!(again.acted, 0);
-    let cmd = Command { actor: Actor::system(), at: clock.now(), action: Action::Warn, note: String::new(), attachments: vec![] };
+    let cmd = Command {
+        actor: Actor::system(),
+        at: clock.now(),
+        action: Action::Warn,
+        note: String::new(),
+        attachments: vec![],
+    };
     match w.engine.act(ids[0], cmd).await {
         Err(yiwang_engine::EngineError::Refused(r)) => assert_eq!(r.code, "not_due"),
         other => panic!("a second warning is refused, got {other:?}"),
@@ -324,7 +332,10 @@ fn role(role: Role, node: &str) -> Recipient {
 async fn whoever_must_act_is_notified() {
     let w = world().await;
     let store = w.engine.store().clone();
-    store.create_accounts(&[Account::new("r-acc", AccountKind::Resident, "13900000001", "居民甲", cst(1, 1, 0, 0))]).await.unwrap();
+    store
+        .create_accounts(&[Account::new("r-acc", AccountKind::Resident, "13900000001", "居民甲", cst(1, 1, 0, 0))])
+        .await
+        .unwrap();
     let start = cst(9, 30, 10, 0);
     let overdue = w.dispatched(&Actor::resident("r-acc"), Channel::Portal, start).await;
     let clock = Arc::new(ManualClock::new(cst(10, 16, 12, 0)));
@@ -347,17 +358,35 @@ async fn whoever_must_act_is_notified() {
     let o = overdue.id;
     assert_eq!(
         inbox(&store, Recipient::Unit("cgzf".into())).await,
-        [(o, Dispatched), (o, Warned), (o, Overdue), (o, Urged), (portal.id, Dispatched), (ghost.id, Dispatched), (hotline.id, Dispatched)]
+        [
+            (o, Dispatched),
+            (o, Warned),
+            (o, Overdue),
+            (o, Urged),
+            (portal.id, Dispatched),
+            (ghost.id, Dispatched),
+            (hotline.id, Dispatched)
+        ]
     );
     assert_eq!(
         inbox(&store, Recipient::Unit("hw".into())).await.iter().map(|n| n.1).collect::<Vec<_>>(),
         [Dispatched; 4],
         "the assisting unit is told of the dispatch only"
     );
-    assert_eq!(inbox(&store, role(Role::Supervisor, "110101")).await, [(o, Warned), (o, Overdue), (o, Supervise), (o, Escalated)]);
-    assert_eq!(inbox(&store, role(Role::Supervisor, "110101001")).await, [(o, Warned), (o, Overdue), (o, Supervise), (o, Escalated)]);
+    assert_eq!(
+        inbox(&store, role(Role::Supervisor, "110101")).await,
+        [(o, Warned), (o, Overdue), (o, Supervise), (o, Escalated)]
+    );
+    assert_eq!(
+        inbox(&store, role(Role::Supervisor, "110101001")).await,
+        [(o, Warned), (o, Overdue), (o, Supervise), (o, Escalated)]
+    );
     assert!(inbox(&store, role(Role::Supervisor, "110101002")).await.is_empty(), "another street's supervisors");
-    assert_eq!(inbox(&store, role(Role::Leader, "110101001")).await, [(o, Escalated)], "the street, when escalated to it");
+    assert_eq!(
+        inbox(&store, role(Role::Leader, "110101001")).await,
+        [(o, Escalated)],
+        "the street, when escalated to it"
+    );
     assert_eq!(inbox(&store, role(Role::Leader, "110101")).await, [(o, Escalated)], "the county, when escalated to it");
     assert_eq!(inbox(&store, Recipient::Resident("r-acc".into())).await, [(portal.id, FollowUp)]);
     assert!(inbox(&store, Recipient::Resident("no-account".into())).await.is_empty());

@@ -95,14 +95,23 @@ async fn world() -> World {
         });
     }
     engine.import_reference(reference).await.unwrap();
-    engine.store().create_accounts(&[Account::new("r-acc", AccountKind::Resident, "13900000001", "居民", T0)]).await.unwrap();
+    engine
+        .store()
+        .create_accounts(&[Account::new("r-acc", AccountKind::Resident, "13900000001", "居民", T0)])
+        .await
+        .unwrap();
 
     let staff = |id: &str| engine.loaded().staff(id).unwrap().actor();
     let act = |id: i64, who: Actor, minutes: i64, action: Action| {
         let engine = engine.clone();
         async move {
-            let cmd =
-                Command { actor: who, at: T0.plus_ms(minutes * MINUTE_MS), action, note: "说明".into(), attachments: vec![] };
+            let cmd = Command {
+                actor: who,
+                at: T0.plus_ms(minutes * MINUTE_MS),
+                action,
+                note: "说明".into(),
+                attachments: vec![],
+            };
             engine.act(id, cmd).await.unwrap();
         }
     };
@@ -226,7 +235,10 @@ async fn each_caller_reads_what_is_addressed_to_them() {
     let n = &en[0];
     assert_eq!(n["kind"], "escalated");
     assert!(n["text"].as_str().unwrap().starts_with(&format!("Case {o} (")), "{n}");
-    assert_eq!((n["recipient"]["kind"].as_str(), n["recipient"]["key"].as_str()), (Some("role"), Some("supervisor@110101001")));
+    assert_eq!(
+        (n["recipient"]["kind"].as_str(), n["recipient"]["key"].as_str()),
+        (Some("role"), Some("supervisor@110101001"))
+    );
     assert_eq!(n["read"], false);
     let (_, zh) = w.call("GET", "/api/notifications?limit=1", "sup-street", None).await;
     assert!(zh[0]["text"].as_str().unwrap().contains("已升级至"), "{}", zh[0]);
@@ -318,13 +330,19 @@ async fn the_openapi_document_describes_notifications() {
     let (_, doc) = w.call("GET", "/api/openapi.json", "", None).await;
     let list = &doc["paths"]["/api/notifications"]["get"];
     let read = &doc["paths"]["/api/notifications/{id}/read"]["post"];
-    for (op, statuses) in [(list, &["200", "400", "401", "403", "429", "500"][..]), (read, &["200", "401", "403", "404"][..])] {
+    for (op, statuses) in
+        [(list, &["200", "400", "401", "403", "429", "500"][..]), (read, &["200", "401", "403", "404"][..])]
+    {
         for s in statuses {
             assert!(op["responses"][*s].is_object(), "{s} documented: {op}");
         }
     }
-    let params: Vec<&str> =
-        doc["paths"]["/api/cases"]["get"]["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let params: Vec<&str> = doc["paths"]["/api/cases"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
     assert!(params.contains(&"awaiting_follow_up"), "{params:?}");
     assert!(doc["components"]["schemas"]["NotificationView"].is_object());
 }

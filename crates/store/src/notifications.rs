@@ -29,7 +29,10 @@ pub enum Recipient {
     /// All handlers of a unit.
     Unit(String),
     /// Everyone holding `role` on exactly `node`.
-    Role { role: Role, node: AreaCode },
+    Role {
+        role: Role,
+        node: AreaCode,
+    },
     /// A resident's account.
     Resident(String),
 }

@@ -192,12 +192,16 @@ fn the_demo_catches_up_on_deadlines() {
         assert!(n > 0, "the scheduler's {step} appears in the demo");
     }
     assert_eq!(
-        count("SELECT count(*) FROM events WHERE step = 'escalate' AND length(json_extract(detail, '$.to')) NOT IN (6, 9)"),
+        count(
+            "SELECT count(*) FROM events WHERE step = 'escalate' AND length(json_extract(detail, '$.to')) NOT IN (6, 9)"
+        ),
         0,
         "escalations go to the street, then the county"
     );
     assert_eq!(
-        count("SELECT count(*) FROM events a JOIN events b ON b.case_id = a.case_id AND b.seq = a.seq + 1 WHERE b.at < a.at"),
+        count(
+            "SELECT count(*) FROM events a JOIN events b ON b.case_id = a.case_id AND b.seq = a.seq + 1 WHERE b.at < a.at"
+        ),
         0,
         "every case's chain runs forward in time"
     );

@@ -134,7 +134,11 @@ async fn list(
     responses((status = 200, body = NotificationView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody, description = "an administrator"),
         (status = 404, body = ErrorBody, description = "no such notification among the caller's")))]
-async fn read(State(app): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<NotificationView>, ApiError> {
+async fn read(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<NotificationView>, ApiError> {
     let mine = recipients_of(&caller)?;
     let store = app.0.engine.store();
     let missing = || ApiError::not_found(format!("通知 {id} 不存在"), format!("notification {id} does not exist"));

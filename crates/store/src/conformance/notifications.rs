@@ -60,7 +60,8 @@ pub async fn run(store: Arc<dyn Store>) {
     ];
     assert_eq!(s.add_notifications(&first, 10).await.unwrap(), 4);
     assert_eq!(s.notification_cursor().await.unwrap(), 10);
-    let again = [note(unit.clone(), 1, 5, NotificationKind::Warned), note(unit.clone(), 1, 6, NotificationKind::Overdue)];
+    let again =
+        [note(unit.clone(), 1, 5, NotificationKind::Warned), note(unit.clone(), 1, 6, NotificationKind::Overdue)];
     assert_eq!(s.add_notifications(&again, 7).await.unwrap(), 1, "a notification is not written twice");
     assert_eq!(s.notification_cursor().await.unwrap(), 10, "the cursor never moves back");
     assert_eq!(s.add_notifications(&[], 12).await.unwrap(), 0);
@@ -73,7 +74,10 @@ pub async fn run(store: Arc<dyn Store>) {
         [(6, NotificationKind::Overdue), (5, NotificationKind::Warned), (3, NotificationKind::Dispatched)]
     );
     let n = &of_unit[1];
-    assert_eq!((n.recipient.clone(), n.case_id, n.created_at, n.read_at), (unit.clone(), 1, T0.plus_ms(5 * MINUTE_MS), None));
+    assert_eq!(
+        (n.recipient.clone(), n.case_id, n.created_at, n.read_at),
+        (unit.clone(), 1, T0.plus_ms(5 * MINUTE_MS), None)
+    );
     assert_eq!((n.text_zh.as_str(), n.text_en.as_str()), ("案卷 1 第 5 步", "case 1, step 5"));
     assert_eq!(s.notification(n.id).await.unwrap().as_ref(), Some(n));
     assert_eq!(s.notification(n.id + 1_000).await.unwrap(), None);

@@ -42,7 +42,8 @@ async fn open_via(s: &dyn Store, channel: Channel, reporter: &Actor) -> Case {
 
 /// Filed, dispatched, handled, verified and closed, without a rating.
 async fn closed(s: &dyn Store, c: &Case) -> Case {
-    let c = step(s, c, staff("op", Role::IntakeOperator, None), 1, Action::File { subclass: None, urgency: None }).await;
+    let c =
+        step(s, c, staff("op", Role::IntakeOperator, None), 1, Action::File { subclass: None, urgency: None }).await;
     let c = dispatched_from_filed(s, &c).await;
     let h = staff("h", Role::Handler, Some("cgzf"));
     let c = step(s, &c, h.clone(), 3, Action::Accept).await;
@@ -66,7 +67,8 @@ pub async fn run(store: Arc<dyn Store>, backfill: &str, sql: RawSql) {
     // A dispatched case wakes the scheduler at its warning time, then at its deadline.
     let c = open(s, "w1", "110101001001001", "E0101", 116.4005, T0).await;
     assert!(woken(s, FAR).await.is_empty(), "a reported case has no deadline yet");
-    let c = step(s, &c, staff("op", Role::IntakeOperator, None), 1, Action::File { subclass: None, urgency: None }).await;
+    let c =
+        step(s, &c, staff("op", Role::IntakeOperator, None), 1, Action::File { subclass: None, urgency: None }).await;
     let c = dispatched_from_filed(s, &c).await;
     let (warn_at, due_at) = (c.clock.warn_at.unwrap(), c.clock.due_at.unwrap());
     assert_eq!(wake_anchor(&c), Some(warn_at));
@@ -84,7 +86,8 @@ pub async fn run(store: Arc<dyn Store>, backfill: &str, sql: RawSql) {
     assert_eq!(s.set_wakes(&[]).await.unwrap(), 0);
 
     // A commit puts the wake time back to the new anchor: the deadline once warned.
-    let cmd = Command { actor: Actor::system(), at: warn_at, action: Action::Warn, note: String::new(), attachments: vec![] };
+    let cmd =
+        Command { actor: Actor::system(), at: warn_at, action: Action::Warn, note: String::new(), attachments: vec![] };
     let (warned, e) = case::decide(&c, &cmd, &rules()).unwrap();
     s.commit(vec![Change { case: warned.clone(), event: e }]).await.unwrap();
     assert_eq!(s.next_wake().await.unwrap(), Some(due_at));

@@ -136,9 +136,7 @@ impl Sim<'_> {
     /// follow-up expiry — each at its own instant, as the running scheduler would have taken
     /// them (`yiwang_engine::scheduler::next_step`).
     async fn scheduled(&mut self, until: Timestamp) {
-        while let Some(s) =
-            next_step(&self.case, &self.cast.policy, self.engine.rules()).filter(|s| s.at <= until)
-        {
+        while let Some(s) = next_step(&self.case, &self.cast.policy, self.engine.rules()).filter(|s| s.at <= until) {
             let cmd = Command {
                 actor: Actor::system(),
                 at: s.at.max(self.last),
