@@ -174,9 +174,13 @@ async fn deadlines_count_working_time_across_national_day_and_escalation_stops_a
     assert_eq!((c.clock.warn_at, c.clock.due_at), (Some(cst(10, 8, 15, 42)), Some(cst(10, 9, 10, 0))));
     let running = scheduler(&w.engine, &clock).start();
 
-    // Through the holiday nothing falls due, though 80 % of the calendar time is long gone.
+    // Through the holiday nothing falls due, though 80 % of the calendar time is long gone: a
+    // catch-up at each of these instants finds nothing to do, and the running scheduler does
+    // nothing.
+    let probe = scheduler(&w.engine, &clock);
     for t in [cst(9, 30, 17, 5), cst(10, 3, 12, 0), cst(10, 7, 23, 59), cst(10, 8, 15, 41)] {
         clock.set(t);
+        assert_eq!(probe.catch_up(t).await.unwrap().acted, 0, "nothing due at {t:?}");
         settle().await;
         assert!(w.system_steps(c.id).await.is_empty(), "nothing due at {t:?}");
     }
