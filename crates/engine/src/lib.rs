@@ -5,6 +5,14 @@
 //! (`case::open`, `case::decide`), and the store persists the case and its event atomically.
 //! When two people act on one case at once, the loser's decision is made again on the fresh case
 //! (and refused if it no longer applies), so nobody acts on a stale picture.
+//!
+//! Beside the engine run two tasks that follow its changes, each acting only through it or
+//! through the store: the deadline [`scheduler`] (warnings, overdue, 督办, escalation, follow-up
+//! expiry) and the [`notifier`] (who must act, told from the committed events).
+
+pub mod clock;
+pub mod notifier;
+pub mod scheduler;
 
 pub mod evaluation;
 
@@ -336,6 +344,17 @@ impl Engine {
         Err(last.expect("retried at least once").into())
     }
 
+    /// Takes one step on the case exactly as given, a copy read beforehand: when another writer
+    /// changed it meanwhile, nothing is written and the store's `Conflict` comes back instead of
+    /// a decision made again. For the scheduler, whose step is planned from that very copy.
+    pub async fn act_on(&self, case: &Case, cmd: Command) -> Result<(Case, Event)> {
+        self.check_command(&cmd)?;
+        let (next, event) = case::decide(case, &cmd, &self.rules)?;
+        let evaluation = self.evaluation(Some(case), &event).await?;
+        self.commit(vec![Change { case: next.clone(), event: event.clone(), evaluation: Some(evaluation) }]).await?;
+        Ok((next, event))
+    }
+
     /// Merges `duplicate` into `into`: the duplicate ends, its reporter follows the survivor.
     pub async fn merge(&self, duplicate: i64, into: i64, actor: &Actor, at: Timestamp, note: &str) -> Result<Case> {
         let mut last = None;
@@ -409,5 +428,27 @@ impl Engine {
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// A task running beside the server (the scheduler, the notifier). It stops when told or when
+/// dropped; a step in flight is abandoned, which loses nothing: both pick up where the store
+/// says they are.
+pub struct Background(tokio::task::JoinHandle<()>);
+
+impl Background {
+    pub fn spawn(task: impl std::future::Future<Output = ()> + Send + 'static) -> Background {
+        Background(tokio::spawn(task))
+    }
+
+    pub async fn stop(mut self) {
+        self.0.abort();
+        let _ = (&mut self.0).await;
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -12,7 +12,7 @@ use yiwang_domain::responsibility::{Duty, Unit};
 use yiwang_domain::staff::Staff;
 use yiwang_domain::taxonomy::SubclassId;
 use yiwang_domain::time::Timestamp;
-use yiwang_store::{CaseFilter, LedgerHead, Reference, Result};
+use yiwang_store::{CaseFilter, LedgerHead, Reference, Result, schedule};
 
 use crate::{backend, backend_msg};
 
@@ -22,7 +22,7 @@ pub fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("domain values serialise")
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| backend_msg(format!("stored JSON does not parse: {e}")))
 }
 
@@ -31,7 +31,7 @@ fn hash(bytes: Vec<u8>) -> Hash {
     bytes.try_into().unwrap_or([0xff; 32])
 }
 
-fn get<'a, T: FromSql<'a>>(r: &'a Row, i: usize) -> Result<T> {
+pub(crate) fn get<'a, T: FromSql<'a>>(r: &'a Row, i: usize) -> Result<T> {
     r.try_get(i).map_err(backend)
 }
 
@@ -40,7 +40,7 @@ fn seq(v: i64) -> Result<u32> {
     u32::try_from(v).map_err(|_| backend_msg(format!("stored event number {v} is out of range")))
 }
 
-async fn query<C: GenericClient>(c: &C, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
+pub(crate) async fn query<C: GenericClient>(c: &C, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
     let st = c.prepare_cached(sql).await.map_err(backend)?;
     c.query(&st, params).await.map_err(backend)
 }
@@ -49,10 +49,12 @@ pub const LEDGER_HEAD: &str = "SELECT seq, hash FROM ledger_head WHERE id = 1";
 /// Taken by every commit group: the row lock orders the ledger across processes.
 pub const LOCK_LEDGER: &str = "SELECT seq, hash FROM ledger_head WHERE id = 1 FOR UPDATE";
 pub const SET_LEDGER: &str = "UPDATE ledger_head SET seq = $1, hash = $2 WHERE id = 1";
-pub const INSERT_CASE: &str = "INSERT INTO cases (id, state, seq, head, subclass, grid, lon, lat, lead_unit, reported_at, due_at, closed_at, overdue, data) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING";
+pub const INSERT_CASE: &str = "INSERT INTO cases (id, state, seq, head, subclass, grid, lon, lat, lead_unit, reported_at, due_at, closed_at, overdue, data, \
+     wake_anchor, wake_at, awaiting_follow_up) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) ON CONFLICT (id) DO NOTHING";
 pub const UPDATE_CASE: &str = "UPDATE cases SET state = $2, seq = $3, head = $4, subclass = $5, grid = $6, lon = $7, lat = $8, lead_unit = $9, \
-     reported_at = $10, due_at = $11, closed_at = $12, overdue = $13, data = $14 WHERE id = $1 AND seq = $15";
+     reported_at = $10, due_at = $11, closed_at = $12, overdue = $13, data = $14, \
+     wake_anchor = $15, wake_at = $15, awaiting_follow_up = $16 WHERE id = $1 AND seq = $17";
 pub const INSERT_FOLLOWERS: &str =
     "INSERT INTO case_followers (resident, case_id) SELECT unnest($1::text[]), $2::bigint ON CONFLICT DO NOTHING";
 pub const INSERT_EVENT: &str = "INSERT INTO events (case_id, seq, ledger_seq, at, actor, role, step, from_state, to_state, note, attachments, detail, prev, hash, ledger_hash) \
@@ -83,6 +85,8 @@ pub struct ChangeRow<'a> {
     closed_at: Option<i64>,
     overdue: i64,
     data: String,
+    wake_anchor: Option<i64>,
+    awaiting_follow_up: i64,
     role: &'static str,
     from_state: Option<&'static str>,
     to_state: &'static str,
@@ -118,6 +122,8 @@ impl<'a> ChangeRow<'a> {
             closed_at: case.closed_at.map(|t| t.0),
             overdue: i64::from(case.overdue),
             data: json(case),
+            wake_anchor: schedule::wake_anchor(case).map(|t| t.0),
+            awaiting_follow_up: i64::from(schedule::awaits_follow_up(case)),
             role: event.role.as_str(),
             from_state: event.from.map(State::as_str),
             to_state: event.to.as_str(),
@@ -149,6 +155,8 @@ impl<'a> ChangeRow<'a> {
             &self.closed_at,
             &self.overdue,
             &self.data,
+            &self.wake_anchor,
+            &self.awaiting_follow_up,
         ];
         if !self.new {
             p.push(&self.expected);
@@ -215,7 +223,7 @@ fn event_row(r: &Row) -> Result<Event> {
     })
 }
 
-fn cases_of(rows: Vec<Row>) -> Result<Vec<Case>> {
+pub(crate) fn cases_of(rows: Vec<Row>) -> Result<Vec<Case>> {
     rows.iter().map(|r| from_json(get(r, 0)?)).collect()
 }
 
@@ -247,6 +255,9 @@ pub async fn find_cases<C: GenericClient>(c: &C, f: &CaseFilter) -> Result<Vec<C
     }
     if let Some(o) = f.overdue {
         arg(&mut sql, " AND overdue = ?", Box::new(i64::from(o)));
+    }
+    if let Some(a) = f.awaiting_follow_up {
+        arg(&mut sql, " AND awaiting_follow_up = ?", Box::new(i64::from(a)));
     }
     if let Some(t) = f.reported_from {
         arg(&mut sql, " AND reported_at >= ?", Box::new(t.0));

@@ -86,3 +86,28 @@ async fn evaluation_story() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schedule_story() {
+    in_fresh_schema("schedule", |url| async move {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        let sql: conformance::RawSql = Arc::new(move |stmt: String| {
+            let url = url.clone();
+            Box::pin(async move {
+                client(&url).await.batch_execute(&stmt).await.unwrap_or_else(|e| panic!("{stmt}: {e:?}"));
+            })
+        });
+        let backfill = conformance::schedule::backfill_of(include_str!("../migrations/0006_supervision.sql"));
+        conformance::schedule::run(Arc::new(store), backfill, sql).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_story() {
+    in_fresh_schema("notifications", |url| async move {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        conformance::notifications::run(Arc::new(store)).await;
+    })
+    .await;
+}

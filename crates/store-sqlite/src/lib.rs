@@ -9,8 +9,10 @@
 mod accounts;
 mod attachments;
 mod evaluation;
+mod notifications;
 mod open311;
 mod rows;
+mod schedule;
 mod webhooks;
 
 use std::path::{Path, PathBuf};
@@ -34,7 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_attachments.sql")),
     (4, include_str!("../migrations/0004_webhooks.sql")),
     (5, include_str!("../migrations/0005_open311.sql")),
-    // 6: the scheduler's (another branch).
+    (6, include_str!("../migrations/0006_supervision.sql")),
     (7, include_str!("../migrations/0007_evaluation.sql")),
 ];
 

@@ -11,7 +11,7 @@ use yiwang_domain::responsibility::{Duty, Unit};
 use yiwang_domain::staff::Staff;
 use yiwang_domain::taxonomy::SubclassId;
 use yiwang_domain::time::Timestamp;
-use yiwang_store::{CaseFilter, Change, LedgerHead, Reference, Result, StoreError};
+use yiwang_store::{CaseFilter, Change, LedgerHead, Reference, Result, StoreError, schedule};
 
 use crate::backend;
 
@@ -19,7 +19,7 @@ fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("domain values serialise")
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| backend(format!("stored JSON does not parse: {e}")))
 }
 
@@ -44,11 +44,16 @@ pub fn apply(t: &Transaction, changes: &[Change], ledger: &mut LedgerHead) -> Re
         if expected == 0 {
             let mut ins = t
                 .prepare_cached(
-                    "INSERT INTO cases (id, state, seq, head, subclass, grid, lon, lat, lead_unit, reported_at, due_at, closed_at, overdue, data) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT (id) DO NOTHING",
+                    "INSERT INTO cases (id, state, seq, head, subclass, grid, lon, lat, lead_unit, reported_at, due_at, closed_at, overdue, data, \
+                     wake_anchor, wake_at, awaiting_follow_up) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16) ON CONFLICT (id) DO NOTHING",
                 )
                 .map_err(backend)?;
-            if ins.execute(case_params(case)).map_err(backend)? == 0 {
+            let p = case_params(case);
+            let n = ins
+                .execute(params![p.0, p.1, p.2, p.3, p.4, p.5, p.6, p.7, p.8, p.9, p.10, p.11, p.12, p.13, p.14, p.15])
+                .map_err(backend)?;
+            if n == 0 {
                 return Err(StoreError::Refused(Refusal::new(
                     "case_exists",
                     format!("案卷 {} 已存在", case.id),
@@ -59,12 +64,15 @@ pub fn apply(t: &Transaction, changes: &[Change], ledger: &mut LedgerHead) -> Re
             let mut upd = t
                 .prepare_cached(
                     "UPDATE cases SET state = ?2, seq = ?3, head = ?4, subclass = ?5, grid = ?6, lon = ?7, lat = ?8, lead_unit = ?9, \
-                     reported_at = ?10, due_at = ?11, closed_at = ?12, overdue = ?13, data = ?14 WHERE id = ?1 AND seq = ?15",
+                     reported_at = ?10, due_at = ?11, closed_at = ?12, overdue = ?13, data = ?14, \
+                     wake_anchor = ?15, wake_at = ?15, awaiting_follow_up = ?16 WHERE id = ?1 AND seq = ?17",
                 )
                 .map_err(backend)?;
             let p = case_params(case);
             let n = upd
-                .execute(params![p.0, p.1, p.2, p.3, p.4, p.5, p.6, p.7, p.8, p.9, p.10, p.11, p.12, p.13, expected])
+                .execute(params![
+                    p.0, p.1, p.2, p.3, p.4, p.5, p.6, p.7, p.8, p.9, p.10, p.11, p.12, p.13, p.14, p.15, expected
+                ])
                 .map_err(backend)?;
             if n == 0 {
                 let found: Option<u32> = t
@@ -120,11 +128,28 @@ pub fn apply(t: &Transaction, changes: &[Change], ledger: &mut LedgerHead) -> Re
     Ok(())
 }
 
+/// The row of a case: its columns in the order of `INSERT INTO cases`.
 #[allow(clippy::type_complexity)]
 fn case_params(
     c: &Case,
-) -> (i64, &'static str, u32, &[u8], String, &str, f64, f64, Option<&str>, i64, Option<i64>, Option<i64>, bool, String)
-{
+) -> (
+    i64,
+    &'static str,
+    u32,
+    &[u8],
+    String,
+    &str,
+    f64,
+    f64,
+    Option<&str>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    bool,
+    String,
+    Option<i64>,
+    bool,
+) {
     (
         c.id,
         c.state.as_str(),
@@ -140,6 +165,8 @@ fn case_params(
         c.closed_at.map(|t| t.0),
         c.overdue,
         json(c),
+        schedule::wake_anchor(c).map(|t| t.0),
+        schedule::awaits_follow_up(c),
     )
 }
 
@@ -213,6 +240,9 @@ pub fn find_cases(c: &Connection, f: &CaseFilter) -> Result<Vec<Case>> {
     }
     if let Some(o) = f.overdue {
         arg(&mut sql, " AND overdue = ?", Value::Integer(o as i64));
+    }
+    if let Some(a) = f.awaiting_follow_up {
+        arg(&mut sql, " AND awaiting_follow_up = ?", Value::Integer(a as i64));
     }
     if let Some(t) = f.reported_from {
         arg(&mut sql, " AND reported_at >= ?", Value::Integer(t.0));

@@ -15,7 +15,9 @@ pub mod attachments;
 pub mod audit;
 pub mod conformance;
 pub mod evaluation;
+pub mod notifications;
 pub mod open311;
+pub mod schedule;
 pub mod webhooks;
 
 use async_trait::async_trait;
@@ -92,6 +94,9 @@ pub struct CaseFilter {
     /// Cases this resident follows (reported, or merged into).
     pub follower: Option<String>,
     pub overdue: Option<bool>,
+    /// Closed cases still waiting for their follow-up (回访): no rating, not expired (see
+    /// [`schedule::awaits_follow_up`]); `Some(false)`: every other case.
+    pub awaiting_follow_up: Option<bool>,
     pub reported_from: Option<Timestamp>,
     pub reported_to: Option<Timestamp>,
     /// Keyset paging: only ids below this one (newest first).
@@ -99,7 +104,8 @@ pub struct CaseFilter {
     pub limit: u32,
 }
 
-/// Everything a deployment keeps: cases and their audit trail, accounts, attachments, webhooks.
+/// Everything a deployment keeps: cases and their audit trail, accounts, attachments, webhooks,
+/// the scheduler's wake times and notifications.
 #[async_trait]
 pub trait Store:
     accounts::Accounts
@@ -107,6 +113,8 @@ pub trait Store:
     + evaluation::Evaluation
     + webhooks::Webhooks
     + open311::Open311
+    + schedule::Schedule
+    + notifications::Notifications
     + Send
     + Sync
     + 'static

@@ -10,6 +10,7 @@
 
 mod accounts;
 mod demo;
+mod supervision;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -49,6 +50,8 @@ struct Cli {
     warn_share: f64,
     #[command(flatten)]
     auth: accounts::AuthOptions,
+    #[command(flatten)]
+    supervision: supervision::SupervisionOptions,
     #[command(subcommand)]
     command: Command,
 }
@@ -131,7 +134,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo(options) => {
             let engine = Arc::new(Engine::start(open_store(&cli).await?, rules(&cli)?).await?);
-            demo::build(&engine, options).await?;
+            demo::build(&engine, options, &cli.supervision.policy()?).await?;
             if !options.no_serve {
                 serve(&cli, engine).await?;
             }
@@ -181,19 +184,25 @@ fn rules(cli: &Cli) -> anyhow::Result<Rules> {
             "the calendar has no public holidays for this year: only weekends are off; give --calendar"
         );
     }
-    Ok(Rules { taxonomy, calendar, warn_share: 0.8 })
+    Ok(Rules { taxonomy, calendar, warn_share: cli.warn_share })
 }
 
 async fn serve(cli: &Cli, engine: Arc<Engine>) -> anyhow::Result<()> {
+    let policy = cli.supervision.policy()?;
     let listener = yiwang_server::bind(cli.listen).await.with_context(|| format!("listening on {}", cli.listen))?;
     let addr = listener.local_addr()?;
     println!("yiwang is serving at http://{addr}/  (stop with Ctrl-C)");
-    // Webhook deliveries run beside the server and stop with it.
+    // Webhook deliveries, the deadline scheduler and notifications run beside the server and
+    // stop with it.
     let webhooks = yiwang_server::webhooks::start(engine.clone(), Default::default());
+    let supervision = supervision::start(&engine, policy);
     let auth = yiwang_server::auth::AccountAuthenticator::new(engine.clone(), cli.auth.config());
     let app = yiwang_server::App { engine, auth: Arc::new(auth), limits: Default::default() };
     yiwang_server::serve(app, listener).await?;
     webhooks.stop().await;
+    for task in supervision {
+        task.stop().await;
+    }
     Ok(())
 }
 

@@ -251,3 +251,39 @@ fn demo_accounts_sign_in_and_add_staff_prints_a_first_password() {
     assert!(admin.starts_with("HTTP/1.1 401") && admin.contains("totp_required"), "{admin}");
     assert!(wrong.starts_with("HTTP/1.1 401") && wrong.contains("invalid_credentials"), "{wrong}");
 }
+
+/// After its history the demo catches up on deadlines as the scheduler would on start: open
+/// overdue cases are escalated a level at a time, unanswered follow-ups expire, nothing due is
+/// left undone, and no case's chain runs backwards in time.
+#[test]
+fn the_demo_catches_up_on_deadlines() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = yiwang(dir.path(), SMALL_DEMO);
+    assert!(out.status.success(), "{}", text(&out));
+    let db = rusqlite::Connection::open(dir.path().join("yiwang.db")).unwrap();
+    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    for step in ["warn", "mark_overdue", "supervise", "escalate", "follow_up_expired"] {
+        let n = count(&format!("SELECT count(*) FROM events WHERE step = '{step}' AND role = 'system'"));
+        assert!(n > 0, "the scheduler's {step} appears in the demo");
+    }
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM events WHERE step = 'escalate' AND length(json_extract(detail, '$.to')) NOT IN (6, 9)"
+        ),
+        0,
+        "escalations go to the street, then the county"
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM events a JOIN events b ON b.case_id = a.case_id AND b.seq = a.seq + 1 WHERE b.at < a.at"
+        ),
+        0,
+        "every case's chain runs forward in time"
+    );
+    // 2026-11-20T18:00:00+08:00, the demo's "now".
+    let until = 1_795_168_800_000_i64;
+    assert_eq!(count(&format!("SELECT count(*) FROM cases WHERE wake_at <= {until}")), 0, "nothing due is left undone");
+
+    let bad = yiwang(tempfile::tempdir().unwrap().path(), &["demo", "--no-serve", "--escalate-up-to", "community"]);
+    assert!(!bad.status.success() && text(&bad).contains("escalation runs upwards"), "{}", text(&bad));
+}

@@ -105,6 +105,9 @@ pub struct ListQuery {
     /// Only cases dispatched to this unit.
     pub unit: Option<String>,
     pub overdue: Option<bool>,
+    /// Only closed cases still waiting for their follow-up (回访): no rating yet and not expired.
+    /// Callback operators list the hotline cases among them to call back (see `channel`).
+    pub awaiting_follow_up: Option<bool>,
     /// Keyset paging: cases with ids below this one.
     pub before: Option<i64>,
     /// At most this many (1–500, default 50).
@@ -123,6 +126,7 @@ async fn list(
         limit: q.limit.unwrap_or(50).clamp(1, 500),
         before_id: q.before,
         overdue: q.overdue,
+        awaiting_follow_up: q.awaiting_follow_up,
         ..Default::default()
     };
     if let Some(a) = q.area.as_deref().filter(|a| !a.is_empty()) {

@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod cases;
 pub mod evaluation;
 pub mod live;
+pub mod notifications;
 pub mod reference;
 pub mod visibility;
 pub mod webhooks;
@@ -23,6 +24,7 @@ use crate::AppState;
         (name = "reference", description = "Jurisdictions, grids, taxonomy, units"),
         (name = "attachments", description = "Photos and short videos: uploads, public variants without metadata, thumbnails"),
         (name = "live", description = "Live case events (Server-Sent Events)"),
+        (name = "notifications", description = "Who must act on which case: warnings, overdue, 督办, escalation, dispatch, follow-up and callbacks"),
         (name = "webhooks", description = "Deliveries of a unit's case events to its own systems, signed with HMAC-SM3; the body of each is a `WebhookPayload`")),
     components(schemas(crate::webhooks::WebhookPayload))
 )]
@@ -37,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(accounts::router())
         .merge(attachments::router())
         .merge(live::router())
+        .merge(notifications::router())
         .merge(webhooks::router())
 }
 

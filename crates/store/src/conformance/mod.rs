@@ -22,7 +22,9 @@ use yiwang_domain::time::{MINUTE_MS, Timestamp};
 pub mod accounts;
 pub mod attachments;
 pub mod evaluation;
+pub mod notifications;
 pub mod open311;
+pub mod schedule;
 pub mod webhooks;
 
 use crate::{CaseFilter, Change, Reference, Store, StoreError, audit};
@@ -74,6 +76,7 @@ pub const SCHEMA: &[&str] = &[
     "case_facts.seq integer",
     "case_followers.case_id integer",
     "case_followers.resident text",
+    "cases.awaiting_follow_up integer",
     "cases.closed_at integer",
     "cases.data text",
     "cases.due_at integer",
@@ -88,6 +91,8 @@ pub const SCHEMA: &[&str] = &[
     "cases.seq integer",
     "cases.state text",
     "cases.subclass text",
+    "cases.wake_anchor integer",
+    "cases.wake_at integer",
     "counters.name text",
     "counters.next integer",
     "duties.area text",
@@ -153,6 +158,20 @@ pub const SCHEMA: &[&str] = &[
     "ledger_head.hash bytes",
     "ledger_head.id integer",
     "ledger_head.seq integer",
+    "notification_cursor.id integer",
+    "notification_cursor.ledger_seq integer",
+    "notifications.case_id integer",
+    "notifications.created_at integer",
+    "notifications.event_seq integer",
+    "notifications.id integer",
+    "notifications.kind text",
+    "notifications.read_at integer",
+    "notifications.recipient_key text",
+    "notifications.recipient_kind text",
+    "notifications.text_en text",
+    "notifications.text_zh text",
+    "schedule_policy.id integer",
+    "schedule_policy.policy text",
     "sessions.account_id text",
     "sessions.created_at integer",
     "sessions.expires_at integer",

@@ -4,6 +4,11 @@
 //! number), so the same seed gives the same cases whatever order the tasks run in. Steps happen
 //! in working time after the report; a step whose time would be after "now" is not taken, so
 //! recent cases are left open at every stage of the loop.
+//!
+//! The deadline scheduler's steps (预警, 超期, 督办, 升级, 回访超时) are taken where the running
+//! scheduler would have taken them: before each simulated step, whatever fell due until then, at
+//! its own instant. What falls due after a case's last simulated step is left to the scheduler's
+//! catch-up, which the demo runs up to "now" once every case has been lived.
 
 use std::sync::Arc;
 
@@ -15,6 +20,7 @@ use yiwang_domain::codes::Level;
 use yiwang_domain::geo::Point;
 use yiwang_domain::taxonomy::{RequestType, SubclassId, Urgency};
 use yiwang_domain::time::{MINUTE_MS, Timestamp};
+use yiwang_engine::scheduler::{Policy, next_step};
 use yiwang_engine::{Engine, EngineError, NewReport};
 
 /// How a case's story goes.
@@ -65,6 +71,8 @@ pub struct Cast {
     /// (grid code, south-west, north-east, grid member id, street inspector id)
     pub grids: Vec<(String, Point, Point, String, String)>,
     pub units: Vec<String>,
+    /// The deployment's supervision policy, which the simulated scheduler follows.
+    pub policy: Policy,
 }
 
 /// Stops the story when the next step would be in the future.
@@ -76,6 +84,8 @@ struct Sim<'a> {
     rng: ChaCha8Rng,
     now: Timestamp,
     t: Timestamp,
+    /// When the case's latest event happened.
+    last: Timestamp,
     case: Case,
 }
 
@@ -92,10 +102,13 @@ impl Sim<'_> {
     }
 
     async fn step(&mut self, actor: Actor, action: Action, note: &str, attachments: Vec<String>) -> Result<(), Stop> {
+        // Whatever the scheduler had to do before this step came first.
+        self.scheduled(self.t).await;
         let cmd = Command { actor, at: self.t, action, note: note.into(), attachments };
         match self.engine.act(self.case.id, cmd).await {
-            Ok((case, _)) => {
+            Ok((case, event)) => {
                 self.case = case;
+                self.last = event.at;
                 Ok(())
             }
             Err(EngineError::Refused(r)) => {
@@ -119,25 +132,39 @@ impl Sim<'_> {
         staff(&format!("{prefix}-{i}"), role, self.engine)
     }
 
-    /// The scheduler's marks for a clock that ran past its warning or deadline before `until`.
-    async fn deadline_marks(&mut self, until: Timestamp) -> Result<(), Stop> {
-        let clock = self.case.clock;
-        let save = self.t;
-        if let Some(w) = clock.warn_at.filter(|w| *w <= until && !self.case.warned) {
-            self.t = w;
-            self.step(Actor::system(), Action::Warn, "", vec![]).await?;
-        }
-        if let Some(d) = clock.due_at.filter(|d| *d <= until && !self.case.overdue) {
-            self.t = d;
-            self.step(Actor::system(), Action::MarkOverdue, "", vec![]).await?;
-            self.t = self.engine.rules().calendar.add_working_minutes(d, 60);
-            if self.t < until {
-                let sup = self.pick("sup", 2, Role::Supervisor);
-                self.step(sup.clone(), Action::Supervise, "超期督办", vec![]).await?;
-                self.step(sup, Action::Urge, "请尽快处置并反馈", vec![]).await?;
+    /// The scheduler's steps that fell due up to `until` — warnings, overdue, 督办, escalation,
+    /// follow-up expiry — each at its own instant, as the running scheduler would have taken
+    /// them (`yiwang_engine::scheduler::next_step`).
+    async fn scheduled(&mut self, until: Timestamp) {
+        while let Some(s) = next_step(&self.case, &self.cast.policy, self.engine.rules()).filter(|s| s.at <= until) {
+            let cmd = Command {
+                actor: Actor::system(),
+                at: s.at.max(self.last),
+                action: s.action,
+                note: String::new(),
+                attachments: vec![],
+            };
+            match self.engine.act(self.case.id, cmd).await {
+                Ok((case, event)) => {
+                    self.case = case;
+                    self.last = event.at;
+                }
+                Err(e) => panic!("the scheduler's step on demo case {} failed: {e}", self.case.id),
             }
         }
-        self.t = save.max(self.t);
+    }
+
+    /// A supervisor urges (催办) a case an hour after it went overdue, if that is before `until`.
+    async fn urge(&mut self, until: Timestamp) -> Result<(), Stop> {
+        let Some(due) = self.case.clock.due_at.filter(|_| self.case.overdue) else { return Ok(()) };
+        let at = self.engine.rules().calendar.add_working_minutes(due, 60).max(self.last);
+        if at < until {
+            let save = self.t;
+            self.t = at;
+            let sup = self.pick("sup", 2, Role::Supervisor);
+            self.step(sup, Action::Urge, "请尽快处置并反馈", vec![]).await?;
+            self.t = save.max(self.t);
+        }
         Ok(())
     }
 
@@ -179,7 +206,8 @@ impl Sim<'_> {
         let (lo, hi) =
             if story == Story::Overdue { (left + left / 5 + 30, left * 2 + 60) } else { (left / 10, left * 9 / 10) };
         let back = self.engine.rules().calendar.add_working_minutes(self.t, self.rng.random_range(lo..=hi.max(lo)));
-        self.deadline_marks(back.min(self.now)).await?;
+        self.scheduled(back.min(self.now)).await;
+        self.urge(back.min(self.now)).await?;
         self.t = back;
         if self.t > self.now {
             return Err(Stop);
@@ -189,7 +217,8 @@ impl Sim<'_> {
     }
 
     async fn verify_close(&mut self, verifier: Actor) -> Result<(), Stop> {
-        self.later(30, 420)?;
+        // The handling clock runs until closure, so the check comes within a few hours.
+        self.later(20, 150)?;
         let photos = self.photo("check");
         self.step(verifier, Action::Verify { passed: true }, "现场核查已解决", photos).await?;
         self.later(10, 120)?;
@@ -273,7 +302,7 @@ pub async fn live(
         Ok(c) => c,
         Err(e) => panic!("the demo report {index} was refused: {e}"),
     };
-    let mut sim = Sim { engine: &engine, cast: &cast, rng, now, t: at, case };
+    let mut sim = Sim { engine: &engine, cast: &cast, rng, now, t: at, last: at, case };
     let _ = sim.run(story, reporter, rater, member, inspector, first_id + 2 * index as i64 + 1).await;
 }
 
@@ -333,6 +362,7 @@ impl Sim<'_> {
                 self.later(5, 60)?;
                 self.case =
                     engine.merge(dup.id, self.case.id, &op, self.t, "与已有案卷重复，合并办理").await.expect("merge");
+                self.last = self.t;
             }
             _ => {}
         }
@@ -399,6 +429,10 @@ impl Sim<'_> {
         .choose(&mut self.rng)
         .expect("answers");
         let fixed = satisfaction != Satisfaction::NotSatisfied || self.rng.random_bool(0.5);
+        // One in ten never answers: the scheduler marks the follow-up 回访超时.
+        if self.rng.random_bool(0.1) {
+            return Ok(());
+        }
         self.rate(rater, satisfaction, fixed).await
     }
 }

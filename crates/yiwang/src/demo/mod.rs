@@ -14,6 +14,8 @@ use tokio::task::JoinSet;
 use yiwang_domain::codes::Level;
 use yiwang_domain::time::Timestamp;
 use yiwang_engine::Engine;
+use yiwang_engine::clock::ManualClock;
+use yiwang_engine::scheduler::{Policy, Scheduler};
 
 /// How many simulated cases live at once (they commit together in groups).
 const IN_FLIGHT: usize = 512;
@@ -37,7 +39,7 @@ pub struct Options {
     pub no_serve: bool,
 }
 
-pub async fn build(engine: &Arc<Engine>, options: &Options) -> anyhow::Result<()> {
+pub async fn build(engine: &Arc<Engine>, options: &Options, policy: &Policy) -> anyhow::Result<()> {
     let existing = engine.store().count_cases().await?;
     if existing > 0 {
         println!(
@@ -87,6 +89,7 @@ pub async fn build(engine: &Arc<Engine>, options: &Options) -> anyhow::Result<()
             .filter(|u| u.id != district::COMMAND_CENTRE)
             .map(|u| u.id.clone())
             .collect(),
+        policy: policy.clone(),
     });
     let times = history::report_times(&mut rng, engine, now, options.days, options.per_day);
     let first_id = engine.store().allocate_case_ids(2 * times.len() as u32).await?;
@@ -112,12 +115,16 @@ pub async fn build(engine: &Arc<Engine>, options: &Options) -> anyhow::Result<()
         bar.inc(1);
     }
     bar.finish_and_clear();
+    // What fell due after each case's last step, up to now, as the scheduler catches up on start.
+    let scheduler = Scheduler::new(engine.clone(), policy.clone(), Arc::new(ManualClock::new(now)));
+    let round = scheduler.catch_up(now).await.context("catching up on deadlines")?;
     let events = engine.store().ledger_head().await?.seq;
     println!(
-        "simulated {} cases with {} events in {:.1} s",
+        "simulated {} cases with {} events in {:.1} s ({} deadline steps caught up to now)",
         engine.store().count_cases().await?,
         events,
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        round.acted,
     );
     let admins = accounts::create(engine, &district, options.seed, now).await.context("creating the demo accounts")?;
     println!("{}", accounts::sign_in_help(&district, &admins));
