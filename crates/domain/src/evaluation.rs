@@ -24,8 +24,10 @@ use crate::codes::{AreaCode, Level};
 use crate::taxonomy::SubclassId;
 use crate::time::{HOUR_MS, Timestamp};
 
-/// Deployment choices of evaluation (configuration, with the published defaults).
+/// Deployment choices of evaluation (configuration, with the published defaults). A deployment
+/// writes only what it changes: every field left out keeps its default.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Policy {
     /// A case is filed on time (按时立案) within this many working minutes of its report.
     pub filing_limit_minutes: i64,

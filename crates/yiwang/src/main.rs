@@ -45,6 +45,10 @@ struct Cli {
     /// The deployment's working-time calendar (default: China, with 2025–2026 holidays).
     #[arg(long, global = true, env = "YIWANG_CALENDAR")]
     calendar: Option<PathBuf>,
+    /// The deployment's evaluation policy, TOML (limits, weights, grade bands, minimum volume;
+    /// see docs/evaluation.md). After changing it, run `yiwang evaluation rebuild`.
+    #[arg(long, global = true, env = "YIWANG_EVALUATION")]
+    evaluation: Option<PathBuf>,
     /// Share of a case's handling time after which it is flagged for warning (预警).
     #[arg(long, global = true, env = "YIWANG_WARN_SHARE", default_value_t = 0.8, value_parser = parse_share)]
     warn_share: f64,
@@ -129,18 +133,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("schema up to date ({}, {} cases)", store.backend(), store.count_cases().await?);
         }
         Command::Serve => {
-            let engine = Arc::new(Engine::start(open_store(&cli).await?, rules(&cli)?).await?);
+            let engine = Arc::new(engine(&cli).await?);
             serve(&cli, engine).await?;
         }
         Command::Demo(options) => {
-            let engine = Arc::new(Engine::start(open_store(&cli).await?, rules(&cli)?).await?);
+            let engine = Arc::new(engine(&cli).await?);
             demo::build(&engine, options, &cli.supervision.policy()?).await?;
             if !options.no_serve {
                 serve(&cli, engine).await?;
             }
         }
         Command::Account { command } => {
-            let engine = Arc::new(Engine::start(open_store(&cli).await?, rules(&cli)?).await?);
+            let engine = Arc::new(engine(&cli).await?);
             accounts::run(&engine, command).await?;
         }
         Command::Audit { command: AuditCommand::Verify } => return verify(&cli).await,
@@ -165,6 +169,18 @@ async fn open_store(cli: &Cli) -> anyhow::Result<Arc<dyn Store>> {
             Ok(Arc::new(store))
         }
     }
+}
+
+/// The engine over the configured store, with the deployment's rules and evaluation policy.
+async fn engine(cli: &Cli) -> anyhow::Result<Engine> {
+    let policy = match &cli.evaluation {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            toml::from_str::<yiwang_domain::evaluation::Policy>(&text).with_context(|| format!("{}", p.display()))?
+        }
+        None => yiwang_domain::evaluation::Policy::default(),
+    };
+    Ok(Engine::start(open_store(cli).await?, rules(cli)?).await?.with_policy(policy))
 }
 
 fn rules(cli: &Cli) -> anyhow::Result<Rules> {
@@ -227,7 +243,7 @@ async fn verify(cli: &Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn evaluation(cli: &Cli, command: &EvaluationCommand) -> anyhow::Result<ExitCode> {
-    let engine = Engine::start(open_store(cli).await?, rules(cli)?).await?;
+    let engine = engine(cli).await?;
     let total = engine.store().ledger_head().await?.seq.max(0) as u64;
     let bar = ProgressBar::new(total)
         .with_style(ProgressStyle::with_template("reading {bar:40} {pos}/{len} events").expect("template"));

@@ -298,3 +298,22 @@ fn counters_round_trip_through_their_columns() {
     assert_eq!(Counters::from_values(&c.values()), c);
     assert_eq!(Counters::NAMES.len(), c.values().len());
 }
+
+#[test]
+fn a_deployment_writes_only_what_it_changes() {
+    let p: Policy =
+        toml::from_str("weights = [0.2, 0.4, 0.4]\nmin_volume = 30\ngrades = [[85.0, \"优秀\"], [0.0, \"待改进\"]]")
+            .unwrap();
+    assert_eq!((p.weights, p.min_volume, p.filing_limit_minutes), ([0.2, 0.4, 0.4], 30, 60));
+    let c = Counters {
+        answered: 10,
+        responded_asked: 10,
+        responded: 10,
+        said_fixed: 5,
+        satisfied: 10,
+        ..Counters::default()
+    };
+    let i = Indicators::from_counters(&c, &BTreeMap::new(), &p);
+    // 0.2 × 100 + 0.4 × 50 + 0.4 × 100 = 80.
+    assert_eq!((i.composite, i.grade.as_deref()), (Some(80.0), Some("待改进")));
+}
