@@ -976,6 +976,21 @@ pub fn decide(case: &Case, cmd: &Command, rules: &Rules) -> Result<(Case, Event)
     Ok(record(next, Some(case.state), actor, at, action.name(), cmd.note.clone(), cmd.attachments.clone(), detail))
 }
 
+/// The lead and assisting units of a case right after its event `seq`, lead first: those of
+/// the last dispatch up to it (a return or a reopening keeps them until the next dispatch).
+pub fn units_after(events: &[Event], seq: u32) -> Vec<String> {
+    events
+        .iter()
+        .take_while(|e| e.seq <= seq)
+        .filter(|e| e.step == "dispatch")
+        .filter_map(|e| match serde_json::from_str::<Action>(&e.detail) {
+            Ok(Action::Dispatch { lead, assisting }) => Some(std::iter::once(lead).chain(assisting).collect()),
+            _ => None,
+        })
+        .last()
+        .unwrap_or_default()
+}
+
 /// Back to the unit that handled it, with a fresh clock; to dispatch if no unit ever had it.
 fn reopen(next: &mut Case, at: Timestamp, rules: &Rules, detail: &mut serde_json::Value) -> Result<State, Refusal> {
     next.reopen_count += 1;

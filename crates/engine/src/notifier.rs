@@ -78,21 +78,6 @@ impl Staffing {
     }
 }
 
-/// The units of the case right after event `seq`: those of the last dispatch up to it (a
-/// reopening keeps them), lead first.
-fn units_after(events: &[Event], seq: u32) -> Vec<String> {
-    events
-        .iter()
-        .take_while(|e| e.seq <= seq)
-        .filter(|e| e.step == "dispatch")
-        .filter_map(|e| match serde_json::from_str::<Action>(&e.detail) {
-            Ok(Action::Dispatch { lead, assisting }) => Some(std::iter::once(lead).chain(assisting).collect()),
-            _ => None,
-        })
-        .last()
-        .unwrap_or_default()
-}
-
 /// The deadline in force right after event `seq`: the last one an event set up to it.
 fn due_after(events: &[Event], seq: u32) -> Option<Timestamp> {
     events
@@ -140,7 +125,7 @@ impl Context<'_> {
     }
 
     fn lead_unit(&self) -> Vec<Recipient> {
-        units_after(self.events, self.event.seq).into_iter().take(1).map(Recipient::Unit).collect()
+        yiwang_domain::case::units_after(self.events, self.event.seq).into_iter().take(1).map(Recipient::Unit).collect()
     }
 
     /// The notifications of the event: (recipients, kind, zh, en).
@@ -206,7 +191,7 @@ impl Context<'_> {
             _ if event.to == State::Dispatched => {
                 let again = event.step != "dispatch";
                 (
-                    units_after(self.events, event.seq).into_iter().map(Recipient::Unit).collect(),
+                    yiwang_domain::case::units_after(self.events, event.seq).into_iter().map(Recipient::Unit).collect(),
                     NotificationKind::Dispatched,
                     if again {
                         format!("{zh}已重新打开，请本单位再次办理{due_zh}")
@@ -425,9 +410,9 @@ mod tests {
                 serde_json::json!({"action": "decide_extension", "approve": true, "due_at": 12}),
             ),
         ];
-        assert!(units_after(&events, 1).is_empty());
-        assert_eq!(units_after(&events, 3), ["a", "b"]);
-        assert_eq!(units_after(&events, 5), ["c"]);
+        assert!(yiwang_domain::case::units_after(&events, 1).is_empty());
+        assert_eq!(yiwang_domain::case::units_after(&events, 3), ["a", "b"]);
+        assert_eq!(yiwang_domain::case::units_after(&events, 5), ["c"]);
         assert_eq!(due_after(&events, 1), None);
         assert_eq!(due_after(&events, 3), Some(Timestamp(5)));
         assert_eq!(due_after(&events, 5), Some(Timestamp(12)));

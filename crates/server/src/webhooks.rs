@@ -59,7 +59,7 @@ use tokio::sync::Notify;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::task::JoinHandle;
 use utoipa::ToSchema;
-use yiwang_domain::case::{Action, Actor, Case, Event, Role};
+use yiwang_domain::case::{self, Actor, Case, Event, Role};
 use yiwang_domain::time::Timestamp;
 use yiwang_engine::Engine;
 use yiwang_store::webhooks::{Attempt, Delivery, NewDelivery, Outcome, Subscription};
@@ -280,7 +280,7 @@ impl Feeder {
                     tracing::warn!(case = entry.case_id, seq = entry.seq, "an event in the ledger is missing");
                     continue;
                 };
-                let units = units_after(events, entry.seq);
+                let units = case::units_after(events, entry.seq);
                 for s in interested.into_iter().filter(|s| units.contains(&s.unit)) {
                     deliveries.push(NewDelivery {
                         subscription_id: s.id,
@@ -317,21 +317,6 @@ impl Feeder {
         self.cursor = to;
         Ok(added)
     }
-}
-
-/// The lead and assisting units of a case right after its event `seq`: those of the last
-/// dispatch up to it (a return keeps the unit until the case is dispatched again).
-fn units_after(events: &[Event], seq: u32) -> Vec<String> {
-    events
-        .iter()
-        .take_while(|e| e.seq <= seq)
-        .filter(|e| e.step == "dispatch")
-        .filter_map(|e| match serde_json::from_str::<Action>(&e.detail) {
-            Ok(Action::Dispatch { lead, assisting }) => Some(std::iter::once(lead).chain(assisting).collect()),
-            _ => None,
-        })
-        .last()
-        .unwrap_or_default()
 }
 
 fn payload(views: &AppState, s: &Subscription, case: Option<&Case>, event: &Event) -> String {
@@ -646,9 +631,9 @@ mod tests {
             event(4, "return", serde_json::json!({"action": "return"})),
             event(5, "dispatch", serde_json::json!({"action": "dispatch", "lead": "c", "assisting": []})),
         ];
-        assert!(units_after(&events, 2).is_empty());
-        assert_eq!(units_after(&events, 3), ["a", "b"]);
-        assert_eq!(units_after(&events, 4), ["a", "b"], "a return keeps the unit");
-        assert_eq!(units_after(&events, 5), ["c"]);
+        assert!(case::units_after(&events, 2).is_empty());
+        assert_eq!(case::units_after(&events, 3), ["a", "b"]);
+        assert_eq!(case::units_after(&events, 4), ["a", "b"], "a return keeps the unit");
+        assert_eq!(case::units_after(&events, 5), ["c"]);
     }
 }

@@ -252,7 +252,7 @@ fn subject(app: &AppState, caller: &Caller, s: &Subject) -> Result<(Dim, String,
             let id = s.key.clone().or(actor.unit.clone()).ok_or_else(|| bad("key", "请给出单位", "name the unit"))?;
             let unit = loaded.responsibility.require_unit("key", &id)?;
             let own = actor.unit.as_deref() == Some(id.as_str());
-            if !own && !(scope.covers(&unit.area) || unit.area.covers(&scope)) {
+            if !(own || scope.covers(&unit.area) || unit.area.covers(&scope)) {
                 return Err(outside());
             }
             Ok((dim, id.clone(), unit.name.clone()))
