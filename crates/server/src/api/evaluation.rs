@@ -30,14 +30,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(report))
 }
 
-/// Which object, over which period.
-#[derive(Deserialize, IntoParams, Clone)]
+/// Which object (the period comes beside it, as [`Period`]).
+#[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Subject {
     /// `area` (a node of the tree: 2–15 digits), `unit` or `staff`.
     pub dim: Option<String>,
     /// The area code, unit id or staff id. Default: the caller's own area.
     pub key: Option<String>,
+}
+
+/// A period of days.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Period {
     /// `day`, `week`, `month` (default), `quarter`, `year`, or `custom` (with `from` and `to`).
     pub period: Option<String>,
     /// A day inside the period, `YYYY-MM-DD` (default: today).
@@ -151,7 +157,7 @@ fn parse_day(field: &str, s: &str) -> Result<NaiveDate, ApiError> {
 }
 
 /// The period's first and last day.
-pub fn period_of(s: &Subject, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), ApiError> {
+pub fn period_of(s: &Period, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), ApiError> {
     let date = match &s.date {
         Some(d) => parse_day("date", d)?,
         None => today,
@@ -215,14 +221,19 @@ fn today(app: &AppState) -> NaiveDate {
 }
 
 /// The object asked about, checked against what the caller may see; returns it and its name.
-fn subject(app: &AppState, caller: &Caller, s: &Subject) -> Result<(Dim, String, String), ApiError> {
+fn subject(
+    app: &AppState,
+    caller: &Caller,
+    dim: Option<&str>,
+    key: Option<&str>,
+) -> Result<(Dim, String, String), ApiError> {
     let actor = caller.actor()?;
     if matches!(actor.role, Role::Resident | Role::System) || caller.is_administrator() {
         return Err(ApiError::forbidden("考核数据仅供工作人员查看", "evaluation is for staff"));
     }
     let scope = actor.scope.clone().ok_or_else(|| ApiError::forbidden("没有管辖范围", "no jurisdiction"))?;
     let loaded = app.0.engine.loaded();
-    let dim = match s.dim.as_deref().unwrap_or("area") {
+    let dim = match dim.unwrap_or("area") {
         "area" => Dim::Area,
         "unit" => Dim::Unit,
         "staff" => Dim::Staff,
@@ -237,7 +248,7 @@ fn subject(app: &AppState, caller: &Caller, s: &Subject) -> Result<(Dim, String,
     let outside = || ApiError::forbidden("不在您的管辖范围内", "outside your jurisdiction");
     match dim {
         Dim::Area => {
-            let code = match s.key.as_deref().filter(|k| !k.is_empty()) {
+            let code = match key.filter(|k| !k.is_empty()) {
                 Some(k) => AreaCode::parse("key", k)?,
                 None => scope.clone(),
             };
@@ -249,7 +260,10 @@ fn subject(app: &AppState, caller: &Caller, s: &Subject) -> Result<(Dim, String,
             Ok((dim, code.to_string(), name))
         }
         Dim::Unit => {
-            let id = s.key.clone().or(actor.unit.clone()).ok_or_else(|| bad("key", "请给出单位", "name the unit"))?;
+            let id = key
+                .map(str::to_owned)
+                .or(actor.unit.clone())
+                .ok_or_else(|| bad("key", "请给出单位", "name the unit"))?;
             let unit = loaded.responsibility.require_unit("key", &id)?;
             let own = actor.unit.as_deref() == Some(id.as_str());
             if !(own || scope.covers(&unit.area) || unit.area.covers(&scope)) {
@@ -258,7 +272,7 @@ fn subject(app: &AppState, caller: &Caller, s: &Subject) -> Result<(Dim, String,
             Ok((dim, id.clone(), unit.name.clone()))
         }
         Dim::Staff => {
-            let id = s.key.clone().unwrap_or_else(|| actor.id.clone());
+            let id = key.map_or_else(|| actor.id.clone(), str::to_owned);
             let staff = loaded
                 .staff(&id)
                 .ok_or_else(|| bad("key", format!("工作人员 {id} 不存在"), format!("no member of staff {id}")))?;
@@ -271,15 +285,16 @@ fn subject(app: &AppState, caller: &Caller, s: &Subject) -> Result<(Dim, String,
 }
 
 /// Every indicator of one area, unit or member of staff over a period.
-#[utoipa::path(get, path = "/api/evaluation/indicators", tag = "evaluation", params(Subject),
+#[utoipa::path(get, path = "/api/evaluation/indicators", tag = "evaluation", params(Subject, Period),
     responses((status = 200, body = IndicatorsView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn indicators(
     State(app): State<AppState>,
     caller: Caller,
     Query(s): Query<Subject>,
+    Query(period): Query<Period>,
 ) -> Result<Json<IndicatorsView>, ApiError> {
-    let (dim, key, name) = subject(&app, &caller, &s)?;
-    let period = period_of(&s, today(&app))?;
+    let (dim, key, name) = subject(&app, &caller, s.dim.as_deref(), s.key.as_deref())?;
+    let period = period_of(&period, today(&app))?;
     let (counters, buckets) = app.0.engine.store().counters(dim, &key, yyyymmdd(period.0), yyyymmdd(period.1)).await?;
     let policy = app.0.engine.policy();
     Ok(Json(IndicatorsView::of(dim, &key, name, period, Indicators::from_counters(&counters, &buckets, policy))))
@@ -294,10 +309,6 @@ pub struct RankingQuery {
     pub area: Option<String>,
     /// The rate to rank by, e.g. `closure_on_time` (default), `satisfaction`, `response`.
     pub indicator: Option<String>,
-    pub period: Option<String>,
-    pub date: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -312,23 +323,16 @@ pub struct RankedView {
 
 /// A league table with counts and Wilson intervals; entries below the minimum volume are shown
 /// after the table, unranked. Ranked by the interval's lower end, so one fast case cannot top it.
-#[utoipa::path(get, path = "/api/evaluation/rankings", tag = "evaluation", params(RankingQuery),
+#[utoipa::path(get, path = "/api/evaluation/rankings", tag = "evaluation", params(RankingQuery, Period),
     responses((status = 200, body = Vec<RankedView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn rankings(
     State(app): State<AppState>,
     caller: Caller,
     Query(q): Query<RankingQuery>,
+    Query(period): Query<Period>,
 ) -> Result<Json<Vec<RankedView>>, ApiError> {
-    let s = Subject {
-        dim: Some("area".into()),
-        key: q.area.clone(),
-        period: q.period.clone(),
-        date: q.date.clone(),
-        from: q.from.clone(),
-        to: q.to.clone(),
-    };
-    let (_, area, _) = subject(&app, &caller, &s)?;
-    let period = period_of(&s, today(&app))?;
+    let (_, area, _) = subject(&app, &caller, Some("area"), q.area.as_deref())?;
+    let period = period_of(&period, today(&app))?;
     let indicator = rate_kind(q.indicator.as_deref())?;
     let policy = app.0.engine.policy();
     let (dim, prefix, len) = match q.of.as_str() {
@@ -385,10 +389,6 @@ async fn rankings(
 pub struct CasesQuery {
     pub dim: Option<String>,
     pub key: Option<String>,
-    pub period: Option<String>,
-    pub date: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
     /// The counter behind a number, e.g. `due`, `due_closed_on_time`, `reworked`, `answered`,
     /// `satisfied`, `no_answer` (the names of the indicators' numerators and denominators).
     pub counter: String,
@@ -397,23 +397,16 @@ pub struct CasesQuery {
 }
 
 /// The cases behind a number: every case that adds to `counter` for the object in the period.
-#[utoipa::path(get, path = "/api/evaluation/cases", tag = "evaluation", params(CasesQuery),
+#[utoipa::path(get, path = "/api/evaluation/cases", tag = "evaluation", params(CasesQuery, Period),
     responses((status = 200, body = Vec<CaseView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn cases(
     State(app): State<AppState>,
     caller: Caller,
     Query(q): Query<CasesQuery>,
+    Query(period): Query<Period>,
 ) -> Result<Json<Vec<CaseView>>, ApiError> {
-    let s = Subject {
-        dim: q.dim.clone(),
-        key: q.key.clone(),
-        period: q.period.clone(),
-        date: q.date.clone(),
-        from: q.from.clone(),
-        to: q.to.clone(),
-    };
-    let (dim, key, _) = subject(&app, &caller, &s)?;
-    let period = period_of(&s, today(&app))?;
+    let (dim, key, _) = subject(&app, &caller, q.dim.as_deref(), q.key.as_deref())?;
+    let period = period_of(&period, today(&app))?;
     let index = Counters::NAMES.iter().position(|n| *n == q.counter).ok_or_else(|| {
         bad("counter", format!("没有“{}”这个计数", q.counter), format!("there is no counter “{}”", q.counter))
     })?;
@@ -502,8 +495,7 @@ async fn report(
         ));
     }
     let ranked_by = rate_kind(q.indicator.as_deref())?;
-    let s = Subject { dim: Some("area".into()), key: q.area.clone(), period: None, date: None, from: None, to: None };
-    let (_, node, _) = subject(&app, &caller, &s)?;
+    let (_, node, _) = subject(&app, &caller, Some("area"), q.area.as_deref())?;
     let code = AreaCode::parse("area", &node)?;
     let engine = &app.0.engine;
     let policy = engine.policy();
