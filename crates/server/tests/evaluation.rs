@@ -1,14 +1,15 @@
 //! Evaluation through the router: indicators kept current by the engine, rankings with counts
 //! and intervals, the cases behind a number, and who may see what.
 
+mod support;
+
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use axum::body::Body;
-use axum::http::{Request, StatusCode, request::Parts};
+use axum::http::{Request, StatusCode};
 use serde_json::Value;
+use support::TestAuth;
 use tower::ServiceExt;
-use yiwang_domain::Lang;
 use yiwang_domain::calendar::Calendar;
 use yiwang_domain::case::{Action, Actor, Channel, Command, Role, Rules, Satisfaction};
 use yiwang_domain::codes::AreaCode;
@@ -17,31 +18,9 @@ use yiwang_domain::staff::Staff;
 use yiwang_domain::taxonomy::{RequestType, SubclassId, Taxonomy};
 use yiwang_domain::time::{MINUTE_MS, Timestamp};
 use yiwang_engine::{Engine, NewReport};
-use yiwang_server::caller::{Authenticator, Caller};
-use yiwang_server::error::ApiError;
 use yiwang_server::{App, router};
 use yiwang_store::conformance;
 use yiwang_store_sqlite::{Durability, SqliteStore};
-
-struct TestAuth(Arc<Engine>);
-
-#[async_trait]
-impl Authenticator for TestAuth {
-    async fn identify(&self, parts: &Parts, lang: Lang) -> Result<Caller, ApiError> {
-        let Some(who) = parts.headers.get("x-test-actor").and_then(|v| v.to_str().ok()).filter(|w| !w.is_empty())
-        else {
-            return Ok(Caller::anonymous(lang));
-        };
-        let actor = match who.strip_prefix("resident:") {
-            Some(r) => Actor::resident(r),
-            None => self.0.loaded().staff(who).expect("test staff").actor(),
-        };
-        Ok(Caller { account: Some(who.into()), actor: Some(actor), lang })
-    }
-    async fn api_key(&self, _: &str, _: Lang) -> Result<Option<Caller>, ApiError> {
-        Ok(None)
-    }
-}
 
 fn code(s: &str) -> AreaCode {
     AreaCode::parse("t", s).unwrap()

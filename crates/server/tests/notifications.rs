@@ -2,14 +2,15 @@
 //! them (person, unit, role on their node), groups share one read state, someone else's is a
 //! 404; callback operators find the cases awaiting follow-up and record the phone answer.
 
+mod support;
+
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use axum::body::Body;
-use axum::http::{Request, StatusCode, request::Parts};
+use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
+use support::TestAuth;
 use tower::ServiceExt;
-use yiwang_domain::Lang;
 use yiwang_domain::calendar::Calendar;
 use yiwang_domain::case::{Action, Actor, Channel, Command, Role, Rules};
 use yiwang_domain::codes::AreaCode;
@@ -21,33 +22,10 @@ use yiwang_engine::clock::{Clock, ManualClock};
 use yiwang_engine::notifier::Notifier;
 use yiwang_engine::scheduler::{Policy, Scheduler};
 use yiwang_engine::{Engine, NewReport};
-use yiwang_server::caller::{Authenticator, Caller};
-use yiwang_server::error::ApiError;
 use yiwang_server::{App, router};
 use yiwang_store::accounts::{Account, AccountKind};
 use yiwang_store::conformance;
 use yiwang_store_sqlite::{Durability, SqliteStore};
-
-/// Test-only: `x-test-actor: <staff id>` or `x-test-actor: resident:<id>`.
-struct TestAuth(Arc<Engine>);
-
-#[async_trait]
-impl Authenticator for TestAuth {
-    async fn identify(&self, parts: &Parts, lang: Lang) -> Result<Caller, ApiError> {
-        let Some(who) = parts.headers.get("x-test-actor").and_then(|v| v.to_str().ok()) else {
-            return Ok(Caller::anonymous(lang));
-        };
-        let actor = match who.strip_prefix("resident:") {
-            Some(r) => Actor::resident(r),
-            None => self.0.loaded().staff(who).expect("test staff exists").actor(),
-        };
-        Ok(Caller { account: Some(who.to_owned()), actor: Some(actor), lang })
-    }
-
-    async fn api_key(&self, _: &str, _: Lang) -> Result<Option<Caller>, ApiError> {
-        Ok(None)
-    }
-}
 
 fn code(s: &str) -> AreaCode {
     AreaCode::parse("t", s).unwrap()
