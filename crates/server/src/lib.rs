@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod caller;
 pub mod error;
+pub mod front_end;
 pub mod limits;
 pub mod open311;
 pub mod reports;
@@ -19,14 +20,12 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use utoipa_swagger_ui::SwaggerUi;
-use yiwang_domain::codes::Level;
 use yiwang_engine::Engine;
 
 use crate::caller::Authenticator;
-use crate::error::ApiError;
 
 /// Largest request body accepted by JSON endpoints.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -51,9 +50,8 @@ pub fn router(app: App) -> Router {
         .merge(api)
         .nest("/open311/v2", open311::router())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
-        .route("/", get(home))
         .route("/healthz", get(healthz))
-        .fallback(|| async { ApiError::not_found("没有这个地址", "no such address") })
+        .fallback(front_end::serve)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state((state.clone(), limiter), limits::limit))
         .layer(axum::middleware::from_fn(error::localize))
@@ -110,55 +108,4 @@ async fn healthz(State(app): State<AppState>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response()
         }
     }
-}
-
-/// A minimal first page: where this deployment is and how much it holds.
-async fn home(State(app): State<AppState>) -> Response {
-    let engine = &app.0.engine;
-    let loaded = engine.loaded();
-    let top: Vec<String> = loaded
-        .jurisdiction
-        .areas()
-        .filter(|a| a.code.level() == Level::County)
-        .map(|a| format!("{}（{}）", escape(&a.name), a.code))
-        .collect();
-    let cases = engine.store().count_cases().await;
-    let ledger = engine.store().ledger_head().await;
-    let (cases, events) = match (cases, ledger) {
-        (Ok(c), Ok(l)) => (c, l.seq),
-        (Err(e), _) | (_, Err(e)) => {
-            tracing::error!(error = %e, "home page");
-            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
-        }
-    };
-    let streets = loaded.jurisdiction.areas().filter(|a| a.code.level() == Level::Street).count();
-    let communities = loaded.jurisdiction.areas().filter(|a| a.code.level() == Level::Community).count();
-    let grids = loaded.grids.len();
-    Html(format!(
-        r#"<!doctype html>
-<html lang="zh-CN">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>一网 yiwang</title>
-<style>body{{font:18px/1.6 system-ui,"WenQuanYi Micro Hei",sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}}
-dt{{font-weight:bold}}dd{{margin:0 0 .5rem 0}}</style></head>
-<body>
-<main>
-<h1>一网 <span lang="en">yiwang</span></h1>
-<p>网格化基层治理平台 · <span lang="en">grid-based grassroots governance</span></p>
-<dl>
-<dt>辖区 <span lang="en">Jurisdiction</span></dt><dd>{top}</dd>
-<dt>街道 / 社区 / 网格 <span lang="en">Streets / communities / grids</span></dt><dd>{streets} / {communities} / {grids}</dd>
-<dt>案卷 <span lang="en">Cases</span></dt><dd>{cases}</dd>
-<dt>审计链事件 <span lang="en">Events in the audit ledger</span></dt><dd>{events}</dd>
-</dl>
-<p><a href="/healthz">/healthz</a></p>
-</main>
-</body></html>"#,
-        top = if top.is_empty() { "—".to_string() } else { top.join("、") },
-    ))
-    .into_response()
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

@@ -1,0 +1,6 @@
+// Messages of the resident part of the interface (under `resident.`).
+
+export default {
+  'zh-CN': {},
+  en: {},
+}

@@ -1,0 +1,56 @@
+// 简体中文: the interface's default language. Every key here has its English twin in en.ts
+// (i18n.test.ts checks that the two have the same keys).
+
+export default {
+  app: {
+    name: '一网',
+    tagline: '网格化基层治理',
+    skip: '跳到主要内容',
+    loading: '正在加载…',
+    error: '出错了：{message}',
+    notFound: '没有这个页面',
+    home: '返回首页',
+  },
+  nav: {
+    label: '主导航',
+    home: '首页',
+    report: '我要反映',
+    myCases: '我的诉求',
+    board: '附近的事',
+    proxies: '亲友代办',
+    work: '工作台',
+    screen: '一级一屏',
+    login: '登录',
+    logout: '退出登录',
+  },
+  settings: {
+    language: '语言',
+    switchTo: 'English',
+    switchToLabel: 'Switch to English',
+    elder: '长辈版',
+    elderOn: '长辈版已开启，点击回到标准版',
+    elderOff: '开启长辈版：大字、大按钮、可朗读',
+    standard: '标准版',
+    readAloud: '朗读本页',
+    stopReading: '停止朗读',
+  },
+  home: {
+    title: '有事找网格，一网来办',
+    lead: '看到路面破损、垃圾堆积、占道经营等问题，拍照反映，全程可查，办完您来评价。',
+    report: '我要反映问题',
+    myCases: '查看我的诉求',
+    board: '附近的事',
+    staff: '工作人员登录',
+    elderTitle: '长辈版',
+    elderLead: '字更大，按钮更大，每页都能朗读。',
+  },
+  login: {
+    title: '登录',
+    login: '手机号或工作账号',
+    password: '密码',
+    totp: '动态验证码（已绑定时填写）',
+    submit: '登录',
+    signup: '没有账号？用手机号注册',
+    failed: '登录失败：{message}',
+  },
+}

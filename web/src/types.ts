@@ -1,0 +1,88 @@
+// Shapes of the API's answers that the front end reads (the server's OpenAPI document at
+// /api/openapi.json is the full reference).
+
+export interface Me {
+  account: string
+  kind: 'resident' | 'staff' | 'system'
+  login: string
+  name: string
+  phone: string | null
+  staff_id: string | null
+  role: string | null
+  role_name: string | null
+  scope: string | null
+  scope_name: string | null
+  unit: UnitRef | null
+  totp_enrolled: boolean
+  totp_required: boolean
+}
+
+export interface UnitRef {
+  id: string
+  name: string
+}
+
+export interface Rating {
+  satisfaction: 'satisfied' | 'basically' | 'not_satisfied'
+  fixed: boolean
+  responded: boolean | null
+  at: string
+}
+
+export interface Case {
+  id: number
+  state: string
+  state_name: string
+  open: boolean
+  subclass: string
+  subclass_name: string
+  request_type: string
+  urgency: string
+  grid: string
+  place: string[]
+  lon: number
+  lat: number
+  address: string
+  description: string
+  channel: string
+  reporter: string | null
+  photos: string[]
+  reported_at: string
+  filed_at: string | null
+  dispatched_at: string | null
+  closed_at: string | null
+  lead_unit: UnitRef | null
+  assisting_units: UnitRef[]
+  /** The handling deadline; absent while the clock does not run. */
+  due_at: string | null
+  warn_at: string | null
+  warned: boolean
+  overdue: boolean
+  supervised: boolean
+  extension_requested_minutes: number | null
+  return_count: number
+  rework_count: number
+  reopen_count: number
+  urge_count: number
+  duplicate_of: number | null
+  rating: Rating | null
+  follow_up_expired: boolean
+  seq: number
+}
+
+export interface CaseEvent {
+  seq: number
+  at: string
+  /** Staff id of who acted; hidden from residents except for their own actions. */
+  actor: string | null
+  role: string
+  /** The step, e.g. `dispatch`. */
+  step: string
+  from: string | null
+  to: string
+  note: string
+  attachments: string[]
+  detail: Record<string, unknown>
+  /** SM3 hash of the event, chained to the one before. */
+  hash: string
+}
