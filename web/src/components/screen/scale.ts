@@ -72,14 +72,3 @@ export function legend(loads: Load[]): LegendRow[] {
   const classes = buckets(Math.max(0, ...loads.map((l) => l.overdue)))
   return classes.map((b) => ({ bucket: b, parts: loads.filter((l) => bucketOf(l, classes) === b).length }))
 }
-
-/** Black or white, whichever is readable on `fill` (WCAG relative luminance). */
-export function inkOn(fill: string): '#000000' | '#ffffff' {
-  const [r, g, b] = [1, 3, 5].map((i) => {
-    const c = parseInt(fill.slice(i, i + 2), 16) / 255
-    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4
-  })
-  const l = 0.2126 * r + 0.7152 * g + 0.0722 * b
-  // Contrast with black is (l + 0.05) / 0.05, with white 1.05 / (l + 0.05): pick the larger.
-  return (l + 0.05) / 0.05 >= 1.05 / (l + 0.05) ? '#000000' : '#ffffff'
-}
