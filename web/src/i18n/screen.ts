@@ -150,7 +150,7 @@ export default {
       zoomIn: 'Zoom in',
       zoomOut: 'Zoom out',
       legend: 'Legend',
-      legendParts: '{n}',
+      legendParts: '× {n}',
       clear: 'Nothing open',
       open: 'Open, none overdue',
       overdue: '{min}–{max} overdue',

@@ -127,7 +127,8 @@ export function topKindsOption(kinds: Kind[], labels: Labels, p: Palette, fontSi
     yAxis: {
       type: 'category',
       data: ordered.map((k) => k.name),
-      axisLabel: { color: p.ink, fontSize: fontSize * 0.9 },
+      // Long names (in English above all) are cut short; the table beside the chart has them whole.
+      axisLabel: { color: p.ink, fontSize: fontSize * 0.9, width: fontSize * 8, overflow: 'truncate' },
       axisLine: { lineStyle: { color: p.soft } },
     },
     series: [
