@@ -7,13 +7,34 @@ export type LiveStatus = 'connecting' | 'live' | 'retrying'
 
 export const LIVE_EVENTS = ['case_new', 'case_changed', 'case_overdue', 'resync'] as const
 
+/** How long to wait before opening a stream again that the server refused or closed for good. */
+export const RETRY_MS = 30_000
+
 /** Watches `area`; calls `changed` on every event and `status` when the link goes up or down. */
 export function watchLive(area: string, changed: () => void, status: (s: LiveStatus) => void): () => void {
-  status('connecting')
-  const source = new EventSource(`/api/live?area=${encodeURIComponent(area)}`, { withCredentials: true })
-  source.onopen = () => status('live')
-  // The browser reconnects by itself (the server asks for 3 s); a resumed stream begins with `resync`.
-  source.onerror = () => status(source.readyState === EventSource.CLOSED ? 'retrying' : 'connecting')
-  for (const kind of LIVE_EVENTS) source.addEventListener(kind, changed)
-  return () => source.close()
+  let source: EventSource | undefined
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const connect = () => {
+    status('connecting')
+    const s = new EventSource(`/api/live?area=${encodeURIComponent(area)}`, { withCredentials: true })
+    source = s
+    s.onopen = () => status('live')
+    s.onerror = () => {
+      // While CONNECTING the browser retries by itself (the server asks for 3 s), and a resumed
+      // stream begins with `resync`. CLOSED means it gave up (e.g. the session ended): try again
+      // later, and reload then, as events were missed meanwhile.
+      if (s.readyState !== EventSource.CLOSED) return status('connecting')
+      status('retrying')
+      timer = setTimeout(() => {
+        changed()
+        connect()
+      }, RETRY_MS)
+    }
+    for (const kind of LIVE_EVENTS) s.addEventListener(kind, changed)
+  }
+  connect()
+  return () => {
+    clearTimeout(timer)
+    source?.close()
+  }
 }
