@@ -86,3 +86,35 @@ export interface CaseEvent {
   /** SM3 hash of the event, chained to the one before. */
   hash: string
 }
+
+export interface Unit {
+  id: string
+  name: string
+  kind: string
+  /** The node of the jurisdiction tree it serves. */
+  area: string
+}
+
+/** GET /api/cases/{id}/suggestions: the unit the responsibility list names, and look-alikes. */
+export interface Suggestions {
+  units: { lead: UnitRef; assisting: UnitRef[]; basis: 'listed' | 'unit_kind' | 'locality' } | null
+  duplicates: { case_id: number; metres: number }[]
+}
+
+export interface Grid {
+  code: string
+  name: string
+  kind: string
+  members: string[]
+  geometry: { type: 'Polygon'; coordinates: [number, number][][] }
+}
+
+export interface Attachment {
+  id: string
+  media_type: string
+  size: number
+  sm3: string
+  url: string
+  thumbnail_url: string
+  created_at: string
+}
