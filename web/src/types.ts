@@ -86,3 +86,50 @@ export interface CaseEvent {
   /** SM3 hash of the event, chained to the one before. */
   hash: string
 }
+
+/** One kind of problem of the taxonomy (GET /api/taxonomy), in the caller's language. */
+export interface Subclass {
+  /** e.g. `E0102`. */
+  code: string
+  kind: string
+  class_name: string
+  name: string
+  /** `2h` working hours or `5d` working days. */
+  time_limit: string
+  unit_kind: string
+  urgency: string
+  /** Plain words residents type for it. */
+  synonyms: string[]
+}
+
+/** A node of the jurisdiction tree (GET /api/areas). */
+export interface Area {
+  code: string
+  name: string
+  level: 'province' | 'city' | 'county' | 'street' | 'community'
+  parent: string | null
+}
+
+/** A unit grid with its polygon (GET /api/grids). */
+export interface Grid {
+  code: string
+  name: string
+  kind: string
+  members: string[]
+  geometry: { type: 'Polygon'; coordinates: [number, number][][] }
+}
+
+/** The unit grid at a point (GET /api/locate): names from the city down to the grid. */
+export interface Located {
+  grid: string
+  place: string[]
+}
+
+/** An uploaded file (POST /api/attachments). */
+export interface Attachment {
+  id: string
+  media_type: string
+  size: number
+  url: string
+  thumbnail_url: string
+}
