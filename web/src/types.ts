@@ -133,3 +133,26 @@ export interface Attachment {
   url: string
   thumbnail_url: string
 }
+
+/** A case as the public board shows it (GET /api/public/cases): masked, without the reporter. */
+export interface PublicCase {
+  id: number
+  state: string
+  state_name: string
+  open: boolean
+  subclass: string
+  subclass_name: string
+  grid: string
+  place?: string[]
+  lon: number
+  lat: number
+  description?: string | null
+  address?: string | null
+  reported_at: string
+  closed_at?: string | null
+  lead_unit?: UnitRef | null
+  due_at?: string | null
+  overdue: boolean
+  warned: boolean
+  photos?: string[]
+}

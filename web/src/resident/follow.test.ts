@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest'
 import { photosBeforeAfter, ratingReopens, residentSteps, standing, timeline } from './follow'
 import type { Case, CaseEvent } from '../types'
 
+const A1 = '5f0c6c1e8a2b4d7f9e3a1b2c3d4e5f60'
+const B1 = '0123456789abcdef0123456789abcdef'
 const base = {
   id: 7, state: 'reported', state_name: '', open: true, subclass: 'E0102', subclass_name: '暴露垃圾',
   request_type: 'complaint', urgency: 'normal', grid: '110101001001001', place: [], lon: 116.4, lat: 39.9,
-  address: '', description: '', channel: 'portal', reporter: 'r1', photos: ['a1', 'https://example.org/p.jpg'],
+  address: '', description: '', channel: 'portal', reporter: 'r1', photos: [A1, 'https://example.org/p.jpg', 'demo/report-1.jpg'],
   reported_at: '2026-11-20T09:00:00+08:00', filed_at: null, dispatched_at: null, closed_at: null, lead_unit: null,
   assisting_units: [], due_at: null, warn_at: null, warned: false, overdue: false, supervised: false,
   extension_requested_minutes: null, return_count: 0, rework_count: 0, reopen_count: 0, urge_count: 0,
@@ -19,8 +21,8 @@ const event = (seq: number, step: string, to: string, detail: Record<string, unk
 
 describe("a case's life for its reporter", () => {
   const events = [
-    event(4, 'report_back', 'reported_back', {}, ['b1']),
-    event(1, 'report', 'reported', {}, ['a1']),
+    event(4, 'report_back', 'reported_back', {}, [B1]),
+    event(1, 'report', 'reported', {}, [A1]),
     event(2, 'file', 'filed'),
     event(3, 'dispatch', 'dispatched', { lead: 'dc-hw', assisting: [] }),
     event(5, 'verify', 'reported_back', { passed: false }),
@@ -38,8 +40,8 @@ describe("a case's life for its reporter", () => {
     expect(lines[7].params).toEqual({ step: 'teleport' })
   })
 
-  it('shows our own photos before and after, not links of other systems', () => {
-    expect(photosBeforeAfter(base, events)).toEqual({ before: ['a1'], after: ['b1'] })
+  it('shows our own uploads before and after, not links of other systems nor names never uploaded', () => {
+    expect(photosBeforeAfter(base, events)).toEqual({ before: [A1], after: [B1] })
   })
 
   it('offers a rating once the case is closed and not yet rated', () => {

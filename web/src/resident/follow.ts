@@ -45,9 +45,12 @@ export function photosBeforeAfter(c: Case, events: readonly CaseEvent[]): { befo
   return { before: c.photos.filter(isOwnUpload), after: after.filter(isOwnUpload) }
 }
 
-/** Ids of our own uploads; links that another system published start with http(s). */
+/**
+ * Ids of our own uploads (128 random bits in hex), which /api/attachments serves; not links
+ * that another system published, nor names of photos that were never uploaded.
+ */
 function isOwnUpload(photo: string): boolean {
-  return !/^https?:\/\//.test(photo)
+  return /^[0-9a-f]{32}$/.test(photo)
 }
 
 export interface ResidentSteps {
