@@ -101,6 +101,30 @@ export interface Suggestions {
   duplicates: { case_id: number; metres: number }[]
 }
 
+/** One kind of problem of the taxonomy (GET /api/taxonomy), in the caller's language. */
+export interface Subclass {
+  /** e.g. `E0102`. */
+  code: string
+  kind: string
+  class_name: string
+  name: string
+  /** `2h` working hours or `5d` working days. */
+  time_limit: string
+  unit_kind: string
+  urgency: string
+  /** Plain words residents type for it. */
+  synonyms: string[]
+}
+
+/** A node of the jurisdiction tree (GET /api/areas). */
+export interface Area {
+  code: string
+  name: string
+  level: 'province' | 'city' | 'county' | 'street' | 'community'
+  parent: string | null
+}
+
+/** A unit grid with its polygon (GET /api/grids). */
 export interface Grid {
   code: string
   name: string
@@ -109,6 +133,13 @@ export interface Grid {
   geometry: { type: 'Polygon'; coordinates: [number, number][][] }
 }
 
+/** The unit grid at a point (GET /api/locate): names from the city down to the grid. */
+export interface Located {
+  grid: string
+  place: string[]
+}
+
+/** An uploaded file (POST /api/attachments). */
 export interface Attachment {
   id: string
   media_type: string
@@ -117,4 +148,27 @@ export interface Attachment {
   url: string
   thumbnail_url: string
   created_at: string
+}
+
+/** A case as the public board shows it (GET /api/public/cases): masked, without the reporter. */
+export interface PublicCase {
+  id: number
+  state: string
+  state_name: string
+  open: boolean
+  subclass: string
+  subclass_name: string
+  grid: string
+  place?: string[]
+  lon: number
+  lat: number
+  description?: string | null
+  address?: string | null
+  reported_at: string
+  closed_at?: string | null
+  lead_unit?: UnitRef | null
+  due_at?: string | null
+  overdue: boolean
+  warned: boolean
+  photos?: string[]
 }

@@ -1,0 +1,112 @@
+// The resident's journey through the portal: sign in, report a problem with a photo without a
+// map (street → community → place) and on the map, then find both in "my cases" with their
+// timelines.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Browser, Page } from 'playwright-core'
+import { demo, launch, signIn, visitor } from './browser'
+import { png } from './resident-helpers'
+
+let browser: Browser
+let page: Page
+beforeAll(async () => {
+  browser = await launch()
+  page = await (await visitor(browser, { mobile: true })).newPage()
+  await signIn(page, demo().logins['resident'])
+})
+afterAll(async () => {
+  await browser?.close()
+})
+
+/** Chooses the kind of problem by plain words: the first suggestion for `words`. */
+async function chooseKind(words: string, expected: string) {
+  await page.locator('#kind-words').fill(words)
+  const option = page.locator('.options label').first()
+  await expect.poll(() => option.textContent()).toContain(expected)
+  await option.click()
+  await expect.poll(() => page.locator('.chosen').textContent()).toContain(expected)
+}
+
+async function describeAndSend(text: string): Promise<number> {
+  await page.locator('#report-description').fill(text)
+  await page.getByRole('button', { name: '提交', exact: true }).click()
+  await page.waitForURL(/\/cases\/\d+$/)
+  return Number(new URL(page.url()).pathname.split('/').pop())
+}
+
+const cases: { id: number; kind: string; text: string }[] = []
+
+describe('a resident', () => {
+  it('reports a problem with a photo, placed without a map', async () => {
+    await page.goto('/report')
+    await chooseKind('垃圾', '暴露垃圾')
+
+    await page.getByLabel('从列表中选（不用地图）').check()
+    await page.locator('#where-street').selectOption({ index: 1 })
+    await page.locator('#where-community').selectOption({ index: 1 })
+    // A landmark of the community when the server lists some, otherwise one of its grids.
+    const near = page.locator('#where-landmark, #where-grid')
+    await near.waitFor()
+    await near.selectOption({ index: 1 })
+    await expect.poll(() => page.locator('.status').textContent(), { timeout: 10_000 }).toContain('位置在')
+    await page.locator('#where-address').fill('3号楼东侧')
+
+    await page.locator('input[type=file]').setInputFiles({ name: 'rubbish.png', mimeType: 'image/png', buffer: png() })
+    await page.locator('.thumbs img').waitFor()
+    expect(await page.locator('.thumbs img').count()).toBe(1)
+
+    const text = `楼下垃圾堆了三天没人清 ${Date.now()}`
+    const id = await describeAndSend(text)
+    cases.push({ id, kind: '暴露垃圾', text })
+
+    await expect.poll(() => page.locator('main h1').textContent()).toContain(String(id))
+    await expect.poll(() => page.locator('.timeline').textContent()).toContain('您反映了问题')
+    expect(await page.locator('.facts').textContent()).toContain('3号楼东侧')
+    // The photo taken when reporting is shown, and loads.
+    const before = page.locator('.photos img').first()
+    await before.waitFor()
+    await expect.poll(() => before.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true)
+  })
+
+  it('reports a problem by tapping the grid map', async () => {
+    await page.goto('/report')
+    await chooseKind('路灯不亮', '路灯')
+    // The map is the default way; its grids are drawn as vector shapes, no tiles.
+    const map = page.locator('.grid-map')
+    await map.waitFor()
+    await page.locator('.grid-map svg path').first().waitFor({ state: 'attached' })
+    await map.scrollIntoViewIfNeeded()
+    const box = (await map.boundingBox())!
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2)
+    await expect.poll(() => page.locator('.status').textContent(), { timeout: 10_000 }).toContain('位置在')
+    const text = `路口路灯不亮 ${Date.now()}`
+    const id = await describeAndSend(text)
+    cases.push({ id, kind: '路灯', text })
+  })
+
+  it('refuses a point outside every grid clearly, naming the nearest grid', async () => {
+    await page.goto('/report')
+    const map = page.locator('.grid-map')
+    await page.locator('.grid-map svg path').first().waitFor({ state: 'attached' })
+    await map.scrollIntoViewIfNeeded()
+    const box = (await map.boundingBox())!
+    // The map fits the district with a margin: its corner is outside every grid.
+    await page.mouse.click(box.x + 6, box.y + box.height - 6)
+    await expect.poll(() => page.locator('.where .error').textContent(), { timeout: 10_000 }).toContain('这个位置不能受理')
+    expect(await page.locator('.status').textContent()).toContain('还没有选择位置')
+  })
+
+  it('finds both reports in my cases, and each one\'s timeline', async () => {
+    await page.goto('/my')
+    for (const c of cases) {
+      const card = page.locator(`a[href="/cases/${c.id}"]`)
+      await card.waitFor()
+      expect(await card.textContent()).toContain(c.kind)
+      expect(await card.textContent()).toContain('待受理')
+    }
+    await page.locator(`a[href="/cases/${cases[1].id}"]`).click()
+    await page.waitForURL(`**/cases/${cases[1].id}`)
+    await expect.poll(() => page.locator('.timeline li').count()).toBeGreaterThan(0)
+    expect(await page.locator('.facts').textContent()).toContain(cases[1].text)
+  })
+})
