@@ -237,7 +237,7 @@ export default {
       none: '还没有。',
       since: '自 {at} 起',
       revoke: '取消代办',
-      revokeOne: '取消为 {name} 代办',
+      revokeOne: '取消代办（{name}）',
       revoked: '已取消。',
       reportFor: '替 {name} 反映问题',
       casesOf: '查看 {name} 的诉求',
