@@ -40,12 +40,24 @@ describe('the frame', () => {
     expect(new URL(page.url()).pathname).toBe('/work')
   })
 
+  it('lets a visitor play any role of the demo with one click', async () => {
+    const page = await (await visitor(browser)).newPage()
+    await page.goto('/login')
+    await page.getByRole('button', { name: '以领导身份登录' }).click()
+    await page.waitForURL((url) => url.pathname.startsWith('/screen'))
+    await page.getByRole('button', { name: '退出登录' }).click()
+    await page.goto('/login')
+    await page.getByRole('button', { name: '以派遣员身份登录' }).click()
+    await page.waitForURL((url) => url.pathname === '/work')
+  })
+
   for (const elder of [false, true]) {
     it(`has no axe-core violation on the first and sign-in pages${elder ? ' in elder mode' : ''}`, async () => {
       const page = await (await visitor(browser, { elder })).newPage()
       for (const path of ['/', '/login']) {
         await page.goto(path)
         await page.locator('main h1').waitFor()
+        if (path === '/login') await page.locator('.demo').waitFor()
         await expectAccessible(page, `${path}${elder ? ' (elder)' : ''}`)
       }
     })

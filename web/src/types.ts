@@ -87,6 +87,20 @@ export interface CaseEvent {
   hash: string
 }
 
+export interface Unit {
+  id: string
+  name: string
+  kind: string
+  /** The node of the jurisdiction tree it serves. */
+  area: string
+}
+
+/** GET /api/cases/{id}/suggestions: the unit the responsibility list names, and look-alikes. */
+export interface Suggestions {
+  units: { lead: UnitRef; assisting: UnitRef[]; basis: 'listed' | 'unit_kind' | 'locality' } | null
+  duplicates: { case_id: number; metres: number }[]
+}
+
 /** One kind of problem of the taxonomy (GET /api/taxonomy), in the caller's language. */
 export interface Subclass {
   /** e.g. `E0102`. */
@@ -130,8 +144,10 @@ export interface Attachment {
   id: string
   media_type: string
   size: number
+  sm3: string
   url: string
   thumbnail_url: string
+  created_at: string
 }
 
 /** A case as the public board shows it (GET /api/public/cases): masked, without the reporter. */

@@ -36,6 +36,8 @@ pub struct App {
     pub auth: Arc<dyn Authenticator>,
     /// Request rates allowed at the doors anyone can reach (see [`limits`]).
     pub limits: limits::Limits,
+    /// The demo's sign-in help, when serving `yiwang demo`.
+    pub demo: Option<api::demo::DemoSignIn>,
 }
 
 #[derive(Clone)]

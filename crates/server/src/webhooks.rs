@@ -184,6 +184,7 @@ pub fn start(engine: Arc<Engine>, config: Config) -> Worker {
         engine: engine.clone(),
         auth: Arc::new(Anonymous),
         limits: crate::limits::Limits::default(),
+        demo: None,
     }));
     let client = client(&config);
     let feeder = tokio::spawn(feed_loop(views, config.poll, wake.clone()));

@@ -115,6 +115,7 @@ async fn start(config: AuthConfig) -> T {
         // These tests sign in far more often than a person would; the lockout under test is the
         // account's own, not the per-address rate limit (tested in tests/live).
         limits: generous_limits(),
+        demo: None,
     });
     let hash = password::hash_blocking(PASSWORD).unwrap();
     T { router, auth, engine, clock, outbox, hash, _dir: dir }

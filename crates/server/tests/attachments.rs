@@ -55,7 +55,7 @@ async fn app() -> (tempfile::TempDir, Router) {
     let rules = Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 };
     let engine = Engine::start(store, rules).await.unwrap();
     engine.import_reference(conformance::reference()).await.unwrap();
-    (dir, router(App { engine: Arc::new(engine), auth: Arc::new(TestAuth), limits: Default::default() }))
+    (dir, router(App { engine: Arc::new(engine), auth: Arc::new(TestAuth), limits: Default::default(), demo: None }))
 }
 
 struct Answer {

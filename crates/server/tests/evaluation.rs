@@ -54,8 +54,12 @@ async fn world() -> (tempfile::TempDir, Arc<Engine>, axum::Router) {
         });
     }
     engine.import_reference(reference).await.unwrap();
-    let app =
-        router(App { engine: engine.clone(), auth: Arc::new(TestAuth(engine.clone())), limits: Default::default() });
+    let app = router(App {
+        engine: engine.clone(),
+        auth: Arc::new(TestAuth(engine.clone())),
+        limits: Default::default(),
+        demo: None,
+    });
     (dir, engine, app)
 }
 

@@ -133,8 +133,12 @@ async fn world() -> World {
     Scheduler::new(engine.clone(), policy, clock.clone()).catch_up(clock.now()).await.unwrap();
     Notifier::new(engine.clone()).await.unwrap().round().await.unwrap();
 
-    let app =
-        router(App { engine: engine.clone(), auth: Arc::new(TestAuth(engine.clone())), limits: Default::default() });
+    let app = router(App {
+        engine: engine.clone(),
+        auth: Arc::new(TestAuth(engine.clone())),
+        limits: Default::default(),
+        demo: None,
+    });
     World { engine, app, overdue, hotline, portal, _dir: dir }
 }
 

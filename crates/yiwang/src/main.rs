@@ -24,6 +24,7 @@ use yiwang_domain::calendar::Calendar;
 use yiwang_domain::case::Rules;
 use yiwang_domain::taxonomy::Taxonomy;
 use yiwang_engine::Engine;
+use yiwang_server::api::demo::DemoSignIn;
 use yiwang_store::Store;
 use yiwang_store_sqlite::{Durability, SqliteStore};
 
@@ -134,13 +135,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Serve => {
             let engine = Arc::new(engine(&cli).await?);
-            serve(&cli, engine).await?;
+            serve(&cli, engine, None).await?;
         }
         Command::Demo(options) => {
             let engine = Arc::new(engine(&cli).await?);
-            demo::build(&engine, options, &cli.supervision.policy()?).await?;
+            let help = demo::build(&engine, options, &cli.supervision.policy()?).await?;
             if !options.no_serve {
-                serve(&cli, engine).await?;
+                serve(&cli, engine, Some(help)).await?;
             }
         }
         Command::Account { command } => {
@@ -203,7 +204,7 @@ fn rules(cli: &Cli) -> anyhow::Result<Rules> {
     Ok(Rules { taxonomy, calendar, warn_share: cli.warn_share })
 }
 
-async fn serve(cli: &Cli, engine: Arc<Engine>) -> anyhow::Result<()> {
+async fn serve(cli: &Cli, engine: Arc<Engine>, demo: Option<DemoSignIn>) -> anyhow::Result<()> {
     let policy = cli.supervision.policy()?;
     let listener = yiwang_server::bind(cli.listen).await.with_context(|| format!("listening on {}", cli.listen))?;
     let addr = listener.local_addr()?;
@@ -213,7 +214,7 @@ async fn serve(cli: &Cli, engine: Arc<Engine>) -> anyhow::Result<()> {
     let webhooks = yiwang_server::webhooks::start(engine.clone(), Default::default());
     let supervision = supervision::start(&engine, policy);
     let auth = yiwang_server::auth::AccountAuthenticator::new(engine.clone(), cli.auth.config());
-    let app = yiwang_server::App { engine, auth: Arc::new(auth), limits: Default::default() };
+    let app = yiwang_server::App { engine, auth: Arc::new(auth), limits: Default::default(), demo };
     yiwang_server::serve(app, listener).await?;
     webhooks.stop().await;
     for task in supervision {

@@ -70,6 +70,8 @@ struct Reply {
     status: u16,
     cookie: Option<String>,
     body: Value,
+    /// The body as it came, for the pages.
+    text: String,
 }
 
 impl Server {
@@ -99,8 +101,7 @@ impl Server {
             .lines()
             .find_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
             .map(|c| c.split(';').next().unwrap().to_owned());
-        let body = serde_json::from_str(body).unwrap_or(Value::Null);
-        Reply { status, cookie, body }
+        Reply { status, cookie, body: serde_json::from_str(body).unwrap_or(Value::Null), text: body.to_owned() }
     }
 
     fn json(&self, method: &str, path: &str, cookie: Option<&str>, body: Value) -> Reply {
@@ -237,4 +238,31 @@ fn the_district_leader_sees_this_months_indicators_rankings_and_report() {
     let head = String::from_utf8_lossy(&raw[..head_end]).to_lowercase();
     assert!(head.starts_with("http/1.1 200") && head.contains("spreadsheetml"), "{head}");
     assert!(raw[head_end..].windows(2).any(|w| w == b"PK"), "an XLSX body");
+}
+
+#[test]
+fn the_demo_says_how_to_play_every_role_and_its_logins_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path());
+    let r = s.json("GET", "/api/demo", None, Value::Null);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["password"], s.password.as_str());
+    let accounts = r.body["accounts"].as_array().unwrap();
+    let roles: Vec<&str> = accounts.iter().map(|a| a["role"].as_str().unwrap()).collect();
+    for role in
+        ["intake_operator", "dispatcher", "handler", "grid_member", "shift_chief", "supervisor", "leader", "resident"]
+    {
+        assert!(roles.contains(&role), "{role} missing from {roles:?}");
+    }
+    for a in accounts {
+        let cookie = s.login(a["login"].as_str().unwrap());
+        let me = s.json("GET", "/api/me", Some(&cookie), Value::Null);
+        assert_eq!(me.body["role"], a["role"], "{}", me.body);
+    }
+    // The pages: every route of the front end is its one page; files are typed; the API stays JSON.
+    let page = s.request("GET", "/cases/12", None, "text/plain", b"");
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("<div id=\"app\">"), "{}", page.text);
+    assert_eq!(s.request("GET", "/nope.png", None, "text/plain", b"").status, 404);
+    assert_eq!(s.json("GET", "/api/nope", None, Value::Null).status, 404);
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod attachments;
 pub mod cases;
+pub mod demo;
 pub mod evaluation;
 pub mod live;
 pub mod notifications;
@@ -37,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(evaluation::router())
         .merge(reference::router())
         .merge(accounts::router())
+        .merge(demo::router())
         .merge(attachments::router())
         .merge(live::router())
         .merge(notifications::router())

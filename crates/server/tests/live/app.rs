@@ -99,7 +99,7 @@ impl TestApp {
         let rules = Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 };
         let engine = Arc::new(Engine::start(Arc::new(store), rules).await.expect("engine"));
         let auth = Arc::new(TestAuth { engine: engine.clone() });
-        let router = router(App { engine: engine.clone(), auth, limits });
+        let router = router(App { engine: engine.clone(), auth, limits, demo: None });
         TestApp { engine, router }
     }
 

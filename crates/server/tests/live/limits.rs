@@ -135,6 +135,7 @@ async fn served_over_tcp_each_peer_address_counts_alone() {
         engine: app.engine.clone(),
         auth: std::sync::Arc::new(yiwang_server::caller::Anonymous),
         limits: Limits { login: Rate::per_minute(2), ..limits() },
+        demo: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

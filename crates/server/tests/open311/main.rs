@@ -98,7 +98,7 @@ pub async fn fixture() -> Fixture {
         ("resident-key", Actor::resident("r-app")),
         ("admin-key", Actor::staff("root", Role::SystemAdmin, &code("110101"), None)),
     ]));
-    let app = App { engine: engine.clone(), auth: Arc::new(keys), limits: Default::default() };
+    let app = App { engine: engine.clone(), auth: Arc::new(keys), limits: Default::default(), demo: None };
     Fixture { router: router(app), engine, _dir: dir }
 }
 

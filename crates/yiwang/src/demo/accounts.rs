@@ -13,8 +13,10 @@ use std::sync::Arc;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use yiwang_domain::case::Role;
+use yiwang_domain::staff::Staff;
 use yiwang_domain::time::Timestamp;
 use yiwang_engine::Engine;
+use yiwang_server::api::demo::{DemoAccount, DemoSignIn};
 use yiwang_server::auth::{password, totp};
 use yiwang_store::accounts::{Account, AccountKind};
 
@@ -77,30 +79,72 @@ pub async fn create(
     Ok(admins)
 }
 
-/// What to print: how to sign in, with an example login per role.
-pub fn sign_in_help(district: &District, admins: &[AdminLogin]) -> String {
-    let first =
-        |role: Role| district.reference.staff.iter().find(|s| s.role == role).map(|s| s.id.clone()).unwrap_or_default();
-    let handler = district
-        .reference
-        .staff
+/// The first member of staff of each role that a visitor can play, in the order of the closed
+/// loop (a handler of the environmental sanitation unit, whose work is the most common).
+fn examples(district: &District) -> Vec<&Staff> {
+    const ROLES: [Role; 8] = [
+        Role::IntakeOperator,
+        Role::Dispatcher,
+        Role::Handler,
+        Role::GridMember,
+        Role::Inspector,
+        Role::ShiftChief,
+        Role::Supervisor,
+        Role::Leader,
+    ];
+    let staff = &district.reference.staff;
+    ROLES
         .iter()
-        .find(|s| s.id == "h-dc-hw-1")
-        .map_or_else(|| first(Role::Handler), |s| s.id.clone());
-    let mut out = format!(
-        "\ndemo sign-in (POST /api/auth/login): every account's password is {DEMO_PASSWORD}\n\
-         \x20 intake operator  {}\n  shift chief      {}\n  dispatcher       {}\n  handler          {handler}\n\
-         \x20 grid member      {}\n  inspector        {}\n  supervisor       {}\n  leader           {}\n\
-         \x20 resident         13900000001 (residents r00001–r{:05} have the made-up numbers 1390000xxxx)\n",
-        first(Role::IntakeOperator),
-        first(Role::ShiftChief),
-        first(Role::Dispatcher),
-        first(Role::GridMember),
-        first(Role::Inspector),
-        first(Role::Supervisor),
-        first(Role::Leader),
-        district.residents.len(),
-    );
+        .filter_map(|&role| match role {
+            Role::Handler => {
+                staff.iter().find(|s| s.id == "h-dc-hw-1").or_else(|| staff.iter().find(|s| s.role == role))
+            }
+            _ => staff.iter().find(|s| s.role == role),
+        })
+        .collect()
+}
+
+/// The sign-in help the server shows on its sign-in page (`GET /api/demo`).
+pub fn sign_in(engine: &Engine, district: &District) -> DemoSignIn {
+    let loaded = engine.loaded();
+    let place = |s: &Staff| match &s.unit {
+        Some(unit) => loaded.responsibility.unit(unit).map_or_else(|| unit.clone(), |u| u.name.clone()),
+        None => loaded.jurisdiction.path_names(&s.scope).last().map_or_else(String::new, |n| (*n).to_owned()),
+    };
+    let mut accounts: Vec<DemoAccount> = examples(district)
+        .into_iter()
+        .map(|s| DemoAccount {
+            role: s.role.as_str().to_owned(),
+            login: s.id.clone(),
+            name: s.name.clone(),
+            place: place(s),
+        })
+        .collect();
+    let county = loaded.jurisdiction.area(&district.county).map_or_else(String::new, |a| a.name.clone());
+    accounts.push(DemoAccount {
+        role: Role::Resident.as_str().to_owned(),
+        login: demo_phone("r00001"),
+        name: String::new(),
+        place: county,
+    });
+    DemoSignIn {
+        password: DEMO_PASSWORD.to_owned(),
+        accounts,
+        patterns: vec![
+            "gm-<网格编码 grid code>".to_owned(),
+            "h-<单位 unit id>-1".to_owned(),
+            format!("1390000xxxx (r00001–r{:05})", district.residents.len()),
+        ],
+    }
+}
+
+/// What to print: how to sign in, with an example login per role.
+pub fn sign_in_help(help: &DemoSignIn, admins: &[AdminLogin]) -> String {
+    let mut out = format!("\ndemo sign-in (POST /api/auth/login): every account's password is {}\n", help.password);
+    for a in &help.accounts {
+        out.push_str(&format!("  {:<16} {}\n", a.role.replace('_', " "), a.login));
+    }
+    out.push_str(&format!("  other logins     {}\n", help.patterns.join(", ")));
     out.push_str("administrators also need a one-time password from their TOTP secret (an authenticator app, or `oathtool --totp -b SECRET`):\n");
     for a in admins {
         out.push_str(&format!("  {:<16} {:<15} {}\n", a.role.as_str(), a.login, a.secret));

@@ -16,6 +16,7 @@ use yiwang_domain::time::Timestamp;
 use yiwang_engine::Engine;
 use yiwang_engine::clock::ManualClock;
 use yiwang_engine::scheduler::{Policy, Scheduler};
+use yiwang_server::api::demo::DemoSignIn;
 
 /// How many simulated cases live at once (they commit together in groups).
 const IN_FLIGHT: usize = 512;
@@ -39,13 +40,15 @@ pub struct Options {
     pub no_serve: bool,
 }
 
-pub async fn build(engine: &Arc<Engine>, options: &Options, policy: &Policy) -> anyhow::Result<()> {
+/// Builds the demo (unless the store already holds one) and returns its sign-in help.
+pub async fn build(engine: &Arc<Engine>, options: &Options, policy: &Policy) -> anyhow::Result<DemoSignIn> {
     let existing = engine.store().count_cases().await?;
     if existing > 0 {
         println!(
             "the store already holds {existing} cases: serving them as they are (use an empty --data directory for a new demo)"
         );
-        return Ok(());
+        let district = district::build(&mut ChaCha8Rng::seed_from_u64(options.seed));
+        return Ok(accounts::sign_in(engine, &district));
     }
     let now = match &options.until {
         Some(s) => Timestamp::from_datetime(
@@ -127,12 +130,13 @@ pub async fn build(engine: &Arc<Engine>, options: &Options, policy: &Policy) -> 
         round.acted,
     );
     let admins = accounts::create(engine, &district, options.seed, now).await.context("creating the demo accounts")?;
-    println!("{}", accounts::sign_in_help(&district, &admins));
+    let help = accounts::sign_in(engine, &district);
+    println!("{}", accounts::sign_in_help(&help, &admins));
     // An API key for Open311 clients (another system's account), shown once like any token.
     let (_, _, key) =
         yiwang_server::auth::issue_api_token(engine.store().as_ref(), "open311-demo", "demo Open311 client", now)
             .await
             .context("issuing the demo's Open311 key")?;
     println!("open311 api key: {key}  (POST /open311/v2/requests.xml with api_key={key})");
-    Ok(())
+    Ok(help)
 }

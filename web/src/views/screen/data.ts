@@ -1,0 +1,88 @@
+// What the screen reads from the API: the level's numbers (GET /api/screen), the grids' shapes
+// (GET /api/grids), the names of the tree (GET /api/areas) and the units' league tables
+// (GET /api/evaluation/rankings, docs/evaluation.md).
+
+import { api, query } from '../../api'
+import type { Case } from '../../types'
+import type { GridShape } from '../../components/screen/shapes'
+import type { Day, Kind } from '../../components/screen/charts'
+
+export interface Counters {
+  open: number
+  overdue: number
+  warned: number
+  reported_today: number
+  closed_today: number
+}
+
+export interface ScreenChild {
+  code: string
+  name: string
+  open: number
+  overdue: number
+}
+
+export interface ScreenView {
+  code: string
+  name: string
+  level: string
+  counters: Counters
+  children: ScreenChild[]
+  per_day: Day[]
+  top_kinds: Kind[]
+  overdue: Case[]
+}
+
+export interface AreaRef {
+  code: string
+  name: string
+  level: string
+  parent: string | null
+}
+
+export interface RateView {
+  value: number | null
+  numerator: number
+  count: number
+  low: number | null
+  high: number | null
+}
+
+export interface Ranked {
+  place: number | null
+  key: string
+  name: string
+  rate: RateView
+  composite: number | null
+}
+
+/** The three rates of 三率 (docs/evaluation.md), by which units are ranked on the screen. */
+export const THREE_RATES = ['response', 'resolution', 'satisfaction'] as const
+export type ThreeRate = (typeof THREE_RATES)[number]
+
+export const loadScreen = (area: string, signal?: AbortSignal) => api<ScreenView>(`/api/screen${query({ area })}`, { signal })
+
+export const loadGrids = (area: string, signal?: AbortSignal) => api<GridShape[]>(`/api/grids${query({ area })}`, { signal })
+
+let areas: Promise<AreaRef[]> | undefined
+/** The tree above the grids, loaded once. */
+export function loadAreas(): Promise<AreaRef[]> {
+  areas ??= api<AreaRef[]>('/api/areas').catch((e) => {
+    areas = undefined
+    throw e
+  })
+  return areas
+}
+
+/** Units ranked by one rate over the 30 days ending `today` (YYYY-MM-DD). */
+export function loadRanking(area: string, indicator: ThreeRate, today: string, signal?: AbortSignal) {
+  const from = new Date(Date.parse(`${today}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10)
+  return api<Ranked[]>(`/api/evaluation/rankings${query({ of: 'units', area, indicator, period: 'custom', from, to: today })}`, {
+    signal,
+  })
+}
+
+/** Today in China Standard Time, YYYY-MM-DD (the calendar the server counts days in). */
+export function todayCst(now = Date.now()): string {
+  return new Date(now + 8 * 3_600_000).toISOString().slice(0, 10)
+}
