@@ -14,6 +14,10 @@ fn main() {
     {
         println!("cargo:rerun-if-changed={}", web.join(input).display());
     }
+    // The map's optional tile server (docs/screen.md) is built in.
+    for var in ["VITE_MAP_TILES", "VITE_MAP_ATTRIBUTION"] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
 
     if stale(&web.join("package-lock.json"), &web.join("node_modules/.package-lock.json")) {
         npm(&web, &["ci", "--no-audit", "--no-fund", "--loglevel=error"]);

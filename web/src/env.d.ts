@@ -13,3 +13,12 @@ declare module 'vue-router' {
     staff?: boolean
   }
 }
+
+declare global {
+  interface ImportMetaEnv {
+    /** A tile server's address for the maps, e.g. `https://tiles.example.org/{z}/{x}/{y}.png` (none by default). */
+    readonly VITE_MAP_TILES?: string
+    /** The tile server's credit line. */
+    readonly VITE_MAP_ATTRIBUTION?: string
+  }
+}

@@ -146,6 +146,7 @@ export default {
     channel: { portal: '居民上报', grid_patrol: '网格员巡查', hotline: '热线', open311: '外部系统', sensor: '感知设备' },
     done: '案卷 {id}：已{step}',
     refused: '案卷 {id}未能{step}：{reason}',
+    refusal: '{status} {kind}：{message}',
     why: {
       400: '输入有误',
       401: '登录已失效，请重新登录',
@@ -375,6 +376,7 @@ export default {
     channel: { portal: 'resident', grid_patrol: 'grid patrol', hotline: 'hotline', open311: 'other system', sensor: 'sensor' },
     done: 'Case {id}: {step} done',
     refused: 'Case {id}, {step} refused: {reason}',
+    refusal: '{status} {kind}: {message}',
     why: {
       400: 'bad input',
       401: 'signed out, sign in again',

@@ -15,7 +15,10 @@ describe('formatting', () => {
     expect(duration(5, t)).toBe('work.time.m{"d":0,"h":0,"m":5}')
   })
   it('says what kind of refusal it was and what the server said', () => {
-    expect(reason(new ApiError(409, 'illegal_transition', '已结案'), t)).toBe('409 work.why.409{}: 已结案')
-    expect(reason(new ApiError(418, 'x', 'teapot'), t)).toBe('418 work.why.other{}: teapot')
+    expect(reason(new ApiError(409, 'illegal_transition', '已结案'), t)).toBe(
+      'work.refusal{"status":409,"kind":"work.why.409{}","message":"已结案"}',
+    )
+    expect(reason(new ApiError(418, 'x', 'teapot'), t)).toBe('work.refusal{"status":418,"kind":"work.why.other{}","message":"teapot"}')
+    expect(reason(new Error('offline'), t)).toBe('offline')
   })
 })

@@ -31,5 +31,5 @@ export function reason(e: unknown, t: T): string {
   if (typeof (e as ApiError)?.status !== 'number') return (e as Error)?.message ?? String(e)
   const { status, message } = e as ApiError
   const kind = [400, 401, 403, 404, 409].includes(status) ? t(`work.why.${status}`) : t('work.why.other')
-  return `${status} ${kind}: ${message}`
+  return t('work.refusal', { status, kind, message })
 }
