@@ -3,6 +3,8 @@
 
 export default {
   'zh-CN': {
+    read: '朗读',
+    readPart: '朗读：{part}',
     home: {
       entries: '常用服务',
       reportLead: '拍照、定位，三步说清楚',
@@ -262,6 +264,8 @@ export default {
     },
   },
   en: {
+    read: 'Read aloud',
+    readPart: 'Read aloud: {part}',
     home: {
       entries: 'Services',
       reportLead: 'A photo, the place, a few words',
