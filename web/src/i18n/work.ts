@@ -11,7 +11,8 @@ export default {
     count: '{n} 件',
     more: '（仅显示前 {n} 件）',
     refresh: '刷新',
-    refreshed: '已刷新：{n} 件',
+    updated: '队列已更新：{n} 件',
+    stale: '队列有变化（有案卷正在选中，未自动刷新）。',
     queue: {
       to_file: '待立案',
       to_dispatch: '待派遣（含回退）',
@@ -235,7 +236,8 @@ export default {
     count: '{n} cases',
     more: '(the first {n} only)',
     refresh: 'Refresh',
-    refreshed: 'Refreshed: {n} cases',
+    updated: 'The queue was updated: {n} cases',
+    stale: 'The queue has changed (not refreshed by itself while cases are selected).',
     queue: {
       to_file: 'To file',
       to_dispatch: 'To dispatch (returned included)',
