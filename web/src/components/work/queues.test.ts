@@ -16,8 +16,10 @@ describe('queues', () => {
   it('asks only for states the queue step starts from', () => {
     for (const role of ['intake_operator', 'dispatcher', 'handler', 'grid_member', 'shift_chief', 'supervisor']) {
       for (const q of queuesOf(role)) {
-        expect(RULES[q.step].roles, `${role} ${q.name}`).toContain(role)
-        for (const s of String(q.filter.state ?? '').split(',').filter(Boolean)) expect(RULES[q.step].from).toContain(s)
+        for (const step of q.steps) {
+          expect(RULES[step].roles, `${role} ${q.name} ${step}`).toContain(role)
+          for (const s of String(q.filter.state ?? '').split(',').filter(Boolean)) expect(RULES[step].from).toContain(s)
+        }
       }
     }
     expect(listPath(queueNamed('to_dispatch')!)).toBe('/api/cases?state=filed%2Creturned&limit=500')

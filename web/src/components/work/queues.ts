@@ -10,8 +10,8 @@ export interface Queue {
   name: string
   /** Filters of GET /api/cases. */
   filter: Record<string, string | boolean>
-  /** The step most of its cases need: its letter acts on the current row, and in bulk. */
-  step: Step
+  /** The steps its cases wait for, offered on each row (the first is the main one). */
+  steps: Step[]
   /** Steps that may be taken on many cases at once from this queue. */
   bulk: Step[]
   keep?: (c: Case) => boolean
@@ -23,25 +23,25 @@ const byDeadline = (a: Case, b: Case) => (a.due_at ?? '9').localeCompare(b.due_a
 const oldestFirst = (a: Case, b: Case) => a.reported_at.localeCompare(b.reported_at)
 
 const QUEUES: Record<string, Queue> = {
-  to_file: { name: 'to_file', filter: { state: 'reported' }, step: 'file', bulk: ['file'], order: oldestFirst },
-  to_dispatch: { name: 'to_dispatch', filter: { state: 'filed,returned' }, step: 'dispatch', bulk: ['dispatch'], order: oldestFirst },
-  to_accept: { name: 'to_accept', filter: { state: 'dispatched' }, step: 'accept', bulk: ['accept'], order: byDeadline },
-  to_report_back: { name: 'to_report_back', filter: { state: 'handling' }, step: 'report_back', bulk: [], order: byDeadline },
-  to_verify: { name: 'to_verify', filter: { state: 'reported_back' }, step: 'pass', bulk: [], order: oldestFirst },
-  to_close: { name: 'to_close', filter: { state: 'verified' }, step: 'close', bulk: ['close'], order: oldestFirst },
+  to_file: { name: 'to_file', filter: { state: 'reported' }, steps: ['file'], bulk: ['file'], order: oldestFirst },
+  to_dispatch: { name: 'to_dispatch', filter: { state: 'filed,returned' }, steps: ['dispatch'], bulk: ['dispatch'], order: oldestFirst },
+  to_accept: { name: 'to_accept', filter: { state: 'dispatched' }, steps: ['accept'], bulk: ['accept'], order: byDeadline },
+  to_report_back: { name: 'to_report_back', filter: { state: 'handling' }, steps: ['report_back'], bulk: [], order: byDeadline },
+  to_verify: { name: 'to_verify', filter: { state: 'reported_back' }, steps: ['pass', 'fail'], bulk: [], order: oldestFirst },
+  to_close: { name: 'to_close', filter: { state: 'verified' }, steps: ['close'], bulk: ['close'], order: oldestFirst },
   extension_requests: {
     name: 'extension_requests',
     filter: { state: 'handling,parked' },
-    step: 'approve_extension',
+    steps: ['approve_extension', 'refuse_extension'],
     bulk: [],
     keep: (c) => c.extension_requested_minutes !== null,
     order: byDeadline,
   },
-  overdue: { name: 'overdue', filter: { overdue: true }, step: 'urge', bulk: ['urge'], keep: (c) => c.open, order: byDeadline },
+  overdue: { name: 'overdue', filter: { overdue: true }, steps: ['urge', 'supervise', 'escalate'], bulk: ['urge'], keep: (c) => c.open, order: byDeadline },
   callbacks: {
     name: 'callbacks',
     filter: { awaiting_follow_up: true },
-    step: 'callback',
+    steps: ['callback'],
     bulk: [],
     keep: (c) => c.channel === 'hotline',
     order: oldestFirst,
