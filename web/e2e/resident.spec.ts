@@ -1,11 +1,11 @@
 // The resident's journey through the portal: sign in, report a problem with a photo without a
 // map (street → community → place) and on the map, then find both in "my cases" with their
-// timelines.
+// timelines; rate a closed case, and say "not fixed" to have another done again.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { demo, launch, signIn, visitor } from './browser'
-import { png } from './resident-helpers'
+import { loginOf, png, ready, residentCases } from './resident-helpers'
 
 let browser: Browser
 let page: Page
@@ -108,5 +108,42 @@ describe('a resident', () => {
     await page.waitForURL(`**/cases/${cases[1].id}`)
     await expect.poll(() => page.locator('.timeline li').count()).toBeGreaterThan(0)
     expect(await page.locator('.facts').textContent()).toContain(cases[1].text)
+  })
+})
+
+describe('a resident whose case is closed', () => {
+  /** Signs in as the reporter of a closed, unrated portal case of the demo and opens it. */
+  async function openClosedCase(pick: (cases: { id: number; reporter: string }[]) => { id: number; reporter: string }) {
+    const chosen = pick(await residentCases(browser, 'closed_fixed'))
+    const own = await (await visitor(browser, { mobile: true })).newPage()
+    await signIn(own, loginOf(chosen.reporter))
+    await ready(own, `/cases/${chosen.id}`)
+    await own.locator('form h2').first().waitFor()
+    return own
+  }
+
+  it('rates it: satisfied, fixed, the unit got in touch', async () => {
+    const own = await openClosedCase((cases) => cases[cases.length - 1])
+    await own.getByLabel('满意', { exact: true }).check()
+    await own.locator('input[name=fixed][value=yes]').check()
+    await own.locator('input[name=responded][value=yes]').check()
+    await own.getByRole('button', { name: '提交评价' }).click()
+    await expect.poll(() => own.locator('main').textContent()).toContain('感谢您的评价')
+    expect(await own.locator('main').textContent()).toContain('您的评价：满意，问题已解决')
+    expect(await own.locator('.timeline').textContent()).toContain('已评价')
+    // Rated once: the form is gone; "still not fixed" remains possible on a fixed case.
+    expect(await own.getByRole('button', { name: '提交评价' }).count()).toBe(0)
+    expect(await own.getByRole('button', { name: '没有解决，重新办理' }).count()).toBe(1)
+  })
+
+  it('says it is not fixed, is told beforehand, and the case goes back to the unit', async () => {
+    const own = await openClosedCase((cases) => cases[cases.length - 2])
+    await own.getByLabel('不满意', { exact: true }).check()
+    expect(await own.locator('.will-reopen').count()).toBe(0)
+    await own.locator('input[name=fixed][value=no]').check()
+    await expect.poll(() => own.locator('main').textContent()).toContain('提交后，这件事会重新交给承办单位办理')
+    await own.getByRole('button', { name: '提交评价' }).click()
+    await expect.poll(() => own.locator('.timeline').textContent()).toContain('评价为未解决，重新交办')
+    expect(await own.locator('.facts').textContent()).not.toContain('已办结')
   })
 })

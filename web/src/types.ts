@@ -172,3 +172,22 @@ export interface PublicCase {
   warned: boolean
   photos?: string[]
 }
+
+/** A person as the proxy endpoints name them: the account and a masked name and phone. */
+export interface PersonRef {
+  account: string
+  name: string
+  phone?: string | null
+}
+
+/** 亲友代办: a relative acting for an elder, once the elder has consented (GET /api/proxies). */
+export interface Proxy {
+  id: number
+  relative: PersonRef
+  elder: PersonRef
+  relation: string
+  /** `pending` until the elder consents, then `active`, until revoked. */
+  status: 'pending' | 'active' | 'revoked'
+  created_at: string
+  consented_at?: string | null
+}

@@ -3,6 +3,8 @@
 
 export default {
   'zh-CN': {
+    read: '朗读',
+    readPart: '朗读：{part}',
     home: {
       entries: '常用服务',
       reportLead: '拍照、定位，三步说清楚',
@@ -115,6 +117,8 @@ export default {
       empty: '您还没有反映过问题。',
       reportNow: '现在反映一个',
       holder: '正在办理：{unit}',
+      handledBy: '承办单位：{unit}',
+      rateNow: '请您评价',
       noHolder: '等待分派',
       due: '办理期限：{at}',
       overdue: '已超期',
@@ -237,7 +241,7 @@ export default {
       none: '还没有。',
       since: '自 {at} 起',
       revoke: '取消代办',
-      revokeOne: '取消为 {name} 代办',
+      revokeOne: '取消代办（{name}）',
       revoked: '已取消。',
       reportFor: '替 {name} 反映问题',
       casesOf: '查看 {name} 的诉求',
@@ -260,6 +264,8 @@ export default {
     },
   },
   en: {
+    read: 'Read aloud',
+    readPart: 'Read aloud: {part}',
     home: {
       entries: 'Services',
       reportLead: 'A photo, the place, a few words',
@@ -372,6 +378,8 @@ export default {
       empty: 'You have not reported anything yet.',
       reportNow: 'Report one now',
       holder: 'Being handled by: {unit}',
+      handledBy: 'Handled by: {unit}',
+      rateNow: 'Please rate it',
       noHolder: 'Waiting to be assigned',
       due: 'Due: {at}',
       overdue: 'Overdue',
