@@ -22,7 +22,7 @@ export default {
       to_close: '待结案',
       extension_requests: '延期待审批',
       overdue: '超期待督办',
-      callbacks: '待电话回访',
+      to_rate: '待评价（回访）',
     },
     col: {
       select: '选择',
@@ -247,7 +247,7 @@ export default {
       to_close: 'To close',
       extension_requests: 'Extension requests',
       overdue: 'Overdue, to urge',
-      callbacks: 'Phone follow-ups',
+      to_rate: 'To rate (follow-up)',
     },
     col: {
       select: 'Select',
