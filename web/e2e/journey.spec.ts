@@ -151,6 +151,7 @@ describe('the journey of a case', () => {
 
     // The shift chief closes it from the queue.
     const chief = await staffPage(demo().logins['shift chief'])
+    await chief.goto('/work?q=to_close')
     await row(chief, id).getByRole('button', { name: '结案', exact: true }).click()
     await expect.poll(() => chief.getByRole('status').textContent()).toContain(`案卷 ${id}：已结案`)
 
