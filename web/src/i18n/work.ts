@@ -25,7 +25,6 @@ export default {
       to_rate: '待评价（回访）',
     },
     col: {
-      select: '选择',
       id: '编号',
       kind: '问题类别',
       place: '位置',
@@ -33,7 +32,6 @@ export default {
       reported: '上报时间',
       deadline: '处置时限',
       unit: '主办单位',
-      state: '状态',
       late: '超期时长',
       suggested: '派遣给',
       step: '操作',
@@ -197,7 +195,6 @@ export default {
       actions: '可执行的操作',
       noActions: '您的角色在案卷当前状态下没有可执行的操作。',
       stepBy: '{step} · {role}',
-      attachments: '附件 {n} 张',
       state: '状态',
       subclass: '问题类别',
       urgency: '紧急程度',
@@ -221,7 +218,6 @@ export default {
     overdue: {
       title: '超期督办',
       lead: '辖区内已超期、尚未办结的案卷，超期最久的在前。',
-      late: '超期 {time}',
       escalateTo: '升级到',
     },
     time: { d: '{d} 天 {h} 小时', h: '{h} 小时 {m} 分', m: '{m} 分钟' },
@@ -250,7 +246,6 @@ export default {
       to_rate: 'To rate (follow-up)',
     },
     col: {
-      select: 'Select',
       id: 'No.',
       kind: 'Kind of problem',
       place: 'Place',
@@ -258,7 +253,6 @@ export default {
       reported: 'Reported',
       deadline: 'Deadline',
       unit: 'Lead unit',
-      state: 'State',
       late: 'Late by',
       suggested: 'Dispatch to',
       step: 'Action',
@@ -428,7 +422,6 @@ export default {
       actions: 'What you may do',
       noActions: 'Your role has no step to take on this case in its present state.',
       stepBy: '{step} · {role}',
-      attachments: '{n} attachments',
       state: 'State',
       subclass: 'Kind of problem',
       urgency: 'Urgency',
@@ -452,7 +445,6 @@ export default {
     overdue: {
       title: 'Overdue board',
       lead: 'Open cases past their deadline in your area, the latest first.',
-      late: 'late by {time}',
       escalateTo: 'Escalate to',
     },
     time: { d: '{d} d {h} h', h: '{h} h {m} min', m: '{m} min' },
