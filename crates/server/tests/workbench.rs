@@ -70,7 +70,7 @@ async fn world() -> World {
     }
     engine.import_reference(reference).await.unwrap();
     let app =
-        router(App { engine: engine.clone(), auth: Arc::new(TestAuth(engine.clone())), limits: Default::default() });
+        router(App { engine: engine.clone(), auth: Arc::new(TestAuth(engine.clone())), limits: Default::default(), demo: None });
     World { engine, app, _dir: dir }
 }
 
