@@ -81,6 +81,10 @@ describe('the journey of a case', () => {
     if (await screenServed(leader)) await leader.goto('/screen')
     const before = await districtToday(leader)
 
+    // The intake operator has the queue open while the resident reports.
+    const intake = await staffPage(demo().logins['intake operator'])
+    await intake.locator('tbody a.case-link').first().waitFor()
+
     // A resident reports on the portal, with a photo, placing it without a map.
     const resident = await (await visitor(browser, { mobile: true })).newPage()
     await signIn(resident, demo().logins['resident'])
@@ -106,8 +110,8 @@ describe('the journey of a case', () => {
     expect(reported.state).toBe('reported')
     expect(reported.photos).toHaveLength(1)
 
-    // The intake operator files it from the queue.
-    const intake = await staffPage(demo().logins['intake operator'])
+    // The new case comes into the open queue by itself (live events), and is filed from there.
+    await expect.poll(() => row(intake, id).count(), { timeout: 15_000 }).toBe(1)
     await row(intake, id).getByRole('button', { name: '立案', exact: true }).click()
     await expect.poll(() => intake.getByRole('status').textContent()).toContain(`案卷 ${id}：已立案`)
     await expect.poll(() => row(intake, id).count()).toBe(0)
@@ -147,6 +151,7 @@ describe('the journey of a case', () => {
 
     // The shift chief closes it from the queue.
     const chief = await staffPage(demo().logins['shift chief'])
+    await chief.goto('/work?q=to_close')
     await row(chief, id).getByRole('button', { name: '结案', exact: true }).click()
     await expect.poll(() => chief.getByRole('status').textContent()).toContain(`案卷 ${id}：已结案`)
 

@@ -34,12 +34,12 @@ async function state(page: Page, id: number): Promise<string> {
 
 describe('each role’s view', () => {
   const views: [string, string, string[]][] = [
-    ['intake operator', '受理员', ['待立案', '待电话回访']],
+    ['intake operator', '受理员', ['待立案', '待评价（回访）']],
     ['dispatcher', '派遣员', ['待派遣（含回退）']],
     ['handler', '责任单位处置人员', ['待签收', '处置中待反馈']],
     ['grid member', '网格员', ['待核查']],
     ['inspector', '监督员', ['待核查']],
-    ['shift chief', '值班长', ['待结案', '延期待审批', '待立案']],
+    ['shift chief', '值班长', ['待立案', '待结案', '延期待审批']],
     ['supervisor', '督办员', ['超期待督办']],
   ]
   for (const [role, name, queues] of views) {
@@ -111,6 +111,7 @@ describe('the keyboard alone', () => {
 describe('bulk actions', () => {
   it('closes the selected cases and says for each what happened, a refusal included', async () => {
     const page = await staffPage(demo().logins['shift chief'])
+    await page.goto('/work?q=to_close')
     const [a, b] = await listed(page)
     await page.keyboard.press('x')
     await page.keyboard.press('j')

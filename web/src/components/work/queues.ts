@@ -1,6 +1,8 @@
-// The work queues (待办) of each role: the open cases waiting for a step that role takes, by
-// the same names as the server's queues (`to_file`, `to_dispatch`, …). Each is read through
-// the case list's filters; `keep` narrows what a filter alone cannot say.
+// The work queues (待办): the server says which queues a role has and how many cases wait in
+// each (GET /api/queues) and lists a queue's cases (GET /api/cases?queue=NAME); here is how the
+// workbench presents each — the steps its rows offer, the steps it takes in bulk, and which case
+// comes first. Boards that are not the caller's own queue (the overdue board for staff other
+// than supervisors) list by filters instead.
 
 import { query } from '../../api'
 import type { Case } from '../../types'
@@ -8,70 +10,56 @@ import type { Step } from './actions'
 
 export interface Queue {
   name: string
-  /** Filters of GET /api/cases. */
-  filter: Record<string, string | boolean>
-  /** The step most of its cases need: its letter acts on the current row, and in bulk. */
-  step: Step
-  /** Steps that may be taken on many cases at once from this queue. */
+  /** The steps its cases wait for, offered on each row (the first is the main one). */
+  steps: Step[]
+  /** Steps that may be taken on many cases at once. */
   bulk: Step[]
-  keep?: (c: Case) => boolean
   /** Most urgent first. */
   order?: (a: Case, b: Case) => number
+  /** A board's filters of GET /api/cases, in place of the queue's name. */
+  filter?: Record<string, string | boolean>
+  /** What a board's filters alone cannot say. */
+  keep?: (c: Case) => boolean
 }
+
+/** GET /api/queues */
+export interface Queues {
+  queues: { name: string; label: string; action: string; states: string[]; count: number }[]
+  total: number
+}
+
+/** The most cases a list shows; the count says how many wait in all. */
+export const LIMIT = 500
 
 const byDeadline = (a: Case, b: Case) => (a.due_at ?? '9').localeCompare(b.due_at ?? '9')
 const oldestFirst = (a: Case, b: Case) => a.reported_at.localeCompare(b.reported_at)
 
 const QUEUES: Record<string, Queue> = {
-  to_file: { name: 'to_file', filter: { state: 'reported' }, step: 'file', bulk: ['file'], order: oldestFirst },
-  to_dispatch: { name: 'to_dispatch', filter: { state: 'filed,returned' }, step: 'dispatch', bulk: ['dispatch'], order: oldestFirst },
-  to_accept: { name: 'to_accept', filter: { state: 'dispatched' }, step: 'accept', bulk: ['accept'], order: byDeadline },
-  to_report_back: { name: 'to_report_back', filter: { state: 'handling' }, step: 'report_back', bulk: [], order: byDeadline },
-  to_verify: { name: 'to_verify', filter: { state: 'reported_back' }, step: 'pass', bulk: [], order: oldestFirst },
-  to_close: { name: 'to_close', filter: { state: 'verified' }, step: 'close', bulk: ['close'], order: oldestFirst },
-  extension_requests: {
-    name: 'extension_requests',
-    filter: { state: 'handling,parked' },
-    step: 'approve_extension',
-    bulk: [],
-    keep: (c) => c.extension_requested_minutes !== null,
-    order: byDeadline,
-  },
-  overdue: { name: 'overdue', filter: { overdue: true }, step: 'urge', bulk: ['urge'], keep: (c) => c.open, order: byDeadline },
-  callbacks: {
-    name: 'callbacks',
-    filter: { awaiting_follow_up: true },
-    step: 'callback',
-    bulk: [],
-    keep: (c) => c.channel === 'hotline',
-    order: oldestFirst,
-  },
+  to_file: { name: 'to_file', steps: ['file'], bulk: ['file'], order: oldestFirst },
+  to_dispatch: { name: 'to_dispatch', steps: ['dispatch'], bulk: ['dispatch'], order: oldestFirst },
+  to_accept: { name: 'to_accept', steps: ['accept'], bulk: ['accept'], order: byDeadline },
+  to_report_back: { name: 'to_report_back', steps: ['report_back'], bulk: [], order: byDeadline },
+  to_verify: { name: 'to_verify', steps: ['pass', 'fail'], bulk: [], order: oldestFirst },
+  to_close: { name: 'to_close', steps: ['close'], bulk: ['close'], order: oldestFirst },
+  extension_requests: { name: 'extension_requests', steps: ['approve_extension', 'refuse_extension'], bulk: [], order: byDeadline },
+  overdue: { name: 'overdue', steps: ['urge', 'supervise', 'escalate'], bulk: ['urge'], order: byDeadline },
+  to_rate: { name: 'to_rate', steps: ['callback'], bulk: [], order: oldestFirst },
 }
 
-const OF_ROLE: Record<string, string[]> = {
-  intake_operator: ['to_file', 'callbacks'],
-  dispatcher: ['to_dispatch'],
-  handler: ['to_accept', 'to_report_back'],
-  grid_member: ['to_verify'],
-  inspector: ['to_verify'],
-  shift_chief: ['to_close', 'extension_requests', 'to_file'],
-  supervisor: ['overdue'],
+/** How the workbench presents a queue the server names; one it does not know offers no step. */
+export function queueNamed(name: string): Queue {
+  return QUEUES[name] ?? { name, steps: [], bulk: [] }
 }
 
-export function queuesOf(role: string | null | undefined): Queue[] {
-  return (OF_ROLE[role ?? ''] ?? []).map((n) => QUEUES[n])
-}
+/** The overdue board (超期督办): open overdue cases of the caller's area, whoever looks. */
+export const overdueBoard: Queue = { ...QUEUES.overdue, filter: { overdue: true }, keep: (c) => c.open }
 
-export function queueNamed(name: string): Queue | undefined {
-  return QUEUES[name]
-}
-
-/** The list request of a queue. */
+/** The list request of a queue or board. */
 export function listPath(q: Queue): string {
-  return `/api/cases${query({ ...q.filter, limit: 500 })}`
+  return `/api/cases${query({ ...(q.filter ?? { queue: q.name }), limit: LIMIT })}`
 }
 
-/** A queue's cases out of what its filter returned, most urgent first. */
+/** A queue's cases, most urgent first. */
 export function arrange(q: Queue, cases: Case[]): Case[] {
   const kept = q.keep ? cases.filter(q.keep) : [...cases]
   return q.order ? kept.sort(q.order) : kept
