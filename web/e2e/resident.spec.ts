@@ -84,6 +84,15 @@ describe('a resident', () => {
     cases.push({ id, kind: '路灯', text })
   })
 
+  it('places it on the map with the keyboard alone: the cross in the centre, Enter', async () => {
+    await page.goto('/report')
+    await page.locator('.grid-map svg path').first().waitFor({ state: 'attached' })
+    await page.locator('.grid-map').focus()
+    await page.keyboard.press('ArrowUp')
+    await page.keyboard.press('Enter')
+    await expect.poll(() => page.locator('.status').textContent(), { timeout: 10_000 }).toContain('位置在')
+  })
+
   it('refuses a point outside every grid clearly, naming the nearest grid', async () => {
     await page.goto('/report')
     const map = page.locator('.grid-map')
