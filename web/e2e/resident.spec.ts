@@ -105,6 +105,21 @@ describe('a resident', () => {
     expect(await page.locator('.status').textContent()).toContain('还没有选择位置')
   })
 
+  it('never reports as oneself a case meant for an elder one does not act for', async () => {
+    await page.goto('/report?for=r00002')
+    await page.locator('main [role=alert]').first().waitFor()
+    await chooseKind('垃圾', '暴露垃圾')
+    await page.getByLabel('从列表中选（不用地图）').check()
+    await page.locator('#where-street').selectOption({ index: 1 })
+    await page.locator('#where-community').selectOption({ index: 1 })
+    await page.locator('#where-landmark, #where-grid').selectOption({ index: 1 })
+    await expect.poll(() => page.locator('.status').textContent(), { timeout: 10_000 }).toContain('位置在')
+    await page.locator('#report-description').fill('替老人反映')
+    await page.getByRole('button', { name: '提交', exact: true }).click()
+    await expect.poll(() => page.locator('form .error').textContent()).toContain('代办授权')
+    expect(new URL(page.url()).pathname).toBe('/report')
+  })
+
   it('finds both reports in my cases, and each one\'s timeline', async () => {
     await page.goto('/my')
     for (const c of cases) {

@@ -37,6 +37,8 @@ export default {
     },
     report: {
       title: '我要反映问题',
+      titleFor: '替{name}反映问题',
+      needProxy: '代办授权',
       stepOf: '第 {n} 步，共 {total} 步',
       next: '下一步',
       back: '上一步',
@@ -114,6 +116,8 @@ export default {
     },
     my: {
       title: '我的诉求',
+      titleFor: '{name}的诉求',
+      emptyFor: '{name}还没有诉求。',
       empty: '您还没有反映过问题。',
       reportNow: '现在反映一个',
       holder: '正在办理：{unit}',
@@ -246,6 +250,7 @@ export default {
       reportFor: '替 {name} 反映问题',
       casesOf: '查看 {name} 的诉求',
       unavailable: '代办功能暂时用不了：{message}',
+      notActing: '您还没有得到这位老人的代办授权，不能替他办理。',
       failed: '没有成功：{message}',
     },
     states: {
@@ -298,6 +303,8 @@ export default {
     },
     report: {
       title: 'Report a problem',
+      titleFor: 'Report a problem for {name}',
+      needProxy: 'consent to act for them',
       stepOf: 'Step {n} of {total}',
       next: 'Next',
       back: 'Back',
@@ -375,6 +382,8 @@ export default {
     },
     my: {
       title: 'My cases',
+      titleFor: "{name}'s cases",
+      emptyFor: '{name} has no cases yet.',
       empty: 'You have not reported anything yet.',
       reportNow: 'Report one now',
       holder: 'Being handled by: {unit}',
@@ -507,6 +516,7 @@ export default {
       reportFor: 'Report for {name}',
       casesOf: "See {name}'s cases",
       unavailable: 'Acting for relatives is not available right now: {message}',
+      notActing: 'You do not have this person\'s consent to act for them.',
       failed: 'That did not work: {message}',
     },
     states: {
