@@ -17,6 +17,7 @@ pub mod geo;
 pub mod jurisdiction;
 pub mod lang;
 pub mod personal;
+pub mod queue;
 pub mod responsibility;
 pub mod staff;
 pub mod taxonomy;

@@ -185,6 +185,23 @@ impl Evaluation for PostgresStore {
         Ok((counters, buckets))
     }
 
+    async fn counters_by_day(&self, dim: Dim, key: &str, from: u32, to: u32) -> Result<Vec<(u32, Counters)>> {
+        let conn = self.conn().await?;
+        let (from, to) = (i64::from(from), i64::from(to));
+        let sql = format!(
+            "SELECT day, {} FROM eval_counters WHERE dim = $1 AND key = $2 AND day BETWEEN $3 AND $4 \
+             GROUP BY day ORDER BY day",
+            sums()
+        );
+        let rows = query(&conn, &sql, &[&dim.as_str(), &key, &from, &to]).await?;
+        rows.iter()
+            .map(|r| {
+                let day: i64 = r.try_get(0).map_err(backend)?;
+                Ok((u32::try_from(day).map_err(backend)?, counters_row(r, 1)?))
+            })
+            .collect()
+    }
+
     async fn counters_by_key(
         &self,
         dim: Dim,

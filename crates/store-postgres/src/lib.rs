@@ -28,10 +28,11 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::NoTls;
 use yiwang_domain::audit::{CaseHead, LedgerEntry};
 use yiwang_domain::case::{Case, Event};
+use yiwang_domain::codes::AreaCode;
 use yiwang_domain::geo::Point;
 use yiwang_domain::taxonomy::SubclassId;
 use yiwang_domain::time::Timestamp;
-use yiwang_store::{CaseFilter, Change, LedgerHead, Reference, Result, Store, StoreError};
+use yiwang_store::{CaseFilter, Change, LedgerHead, OpenCounts, Reference, Result, Store, StoreError};
 
 /// Embedded migrations, applied in order at connect.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -42,6 +43,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_open311.sql")),
     (6, include_str!("../migrations/0006_supervision.sql")),
     (7, include_str!("../migrations/0007_evaluation.sql")),
+    (8, include_str!("../migrations/0008_workbench.sql")),
 ];
 
 /// Connections in the pool (the writer keeps one of them).
@@ -214,6 +216,23 @@ impl Store for PostgresStore {
         let conn = self.conn().await?;
         let st = conn.prepare_cached("SELECT count(*) FROM cases").await.map_err(backend)?;
         Ok(conn.query_one(&st, &[]).await.map_err(backend)?.get(0))
+    }
+
+    async fn count_cases_where(&self, filter: &CaseFilter) -> Result<i64> {
+        rows::count_cases(&self.conn().await?, filter).await
+    }
+
+    async fn open_counts(&self, area: &AreaCode, digits: usize) -> Result<Vec<OpenCounts>> {
+        rows::open_counts(&self.conn().await?, area, digits).await
+    }
+
+    async fn reported_by_subclass(
+        &self,
+        area: &AreaCode,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(SubclassId, i64)>> {
+        rows::reported_by_subclass(&self.conn().await?, area, since, limit).await
     }
 
     async fn case_heads(&self, after_id: i64, limit: u32) -> Result<Vec<CaseHead>> {

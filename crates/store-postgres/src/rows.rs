@@ -12,7 +12,7 @@ use yiwang_domain::responsibility::{Duty, Unit};
 use yiwang_domain::staff::Staff;
 use yiwang_domain::taxonomy::SubclassId;
 use yiwang_domain::time::Timestamp;
-use yiwang_store::{CaseFilter, LedgerHead, Reference, Result, schedule};
+use yiwang_store::{CaseFilter, CaseOrder, LedgerHead, OpenCounts, Reference, Result, schedule};
 
 use crate::{backend, backend_msg};
 
@@ -50,11 +50,12 @@ pub const LEDGER_HEAD: &str = "SELECT seq, hash FROM ledger_head WHERE id = 1";
 pub const LOCK_LEDGER: &str = "SELECT seq, hash FROM ledger_head WHERE id = 1 FOR UPDATE";
 pub const SET_LEDGER: &str = "UPDATE ledger_head SET seq = $1, hash = $2 WHERE id = 1";
 pub const INSERT_CASE: &str = "INSERT INTO cases (id, state, seq, head, subclass, grid, lon, lat, lead_unit, reported_at, due_at, closed_at, overdue, data, \
-     wake_anchor, wake_at, awaiting_follow_up) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) ON CONFLICT (id) DO NOTHING";
+     wake_anchor, wake_at, awaiting_follow_up, warned, extension_requested) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18) ON CONFLICT (id) DO NOTHING";
 pub const UPDATE_CASE: &str = "UPDATE cases SET state = $2, seq = $3, head = $4, subclass = $5, grid = $6, lon = $7, lat = $8, lead_unit = $9, \
      reported_at = $10, due_at = $11, closed_at = $12, overdue = $13, data = $14, \
-     wake_anchor = $15, wake_at = $15, awaiting_follow_up = $16 WHERE id = $1 AND seq = $17";
+     wake_anchor = $15, wake_at = $15, awaiting_follow_up = $16, warned = $17, extension_requested = $18 \
+     WHERE id = $1 AND seq = $19";
 pub const INSERT_FOLLOWERS: &str =
     "INSERT INTO case_followers (resident, case_id) SELECT unnest($1::text[]), $2::bigint ON CONFLICT DO NOTHING";
 pub const INSERT_EVENT: &str = "INSERT INTO events (case_id, seq, ledger_seq, at, actor, role, step, from_state, to_state, note, attachments, detail, prev, hash, ledger_hash) \
@@ -87,6 +88,8 @@ pub struct ChangeRow<'a> {
     data: String,
     wake_anchor: Option<i64>,
     awaiting_follow_up: i64,
+    warned: i64,
+    extension_requested: i64,
     role: &'static str,
     from_state: Option<&'static str>,
     to_state: &'static str,
@@ -124,6 +127,8 @@ impl<'a> ChangeRow<'a> {
             data: json(case),
             wake_anchor: schedule::wake_anchor(case).map(|t| t.0),
             awaiting_follow_up: i64::from(schedule::awaits_follow_up(case)),
+            warned: i64::from(case.warned),
+            extension_requested: i64::from(case.extension_requested.is_some()),
             role: event.role.as_str(),
             from_state: event.from.map(State::as_str),
             to_state: event.to.as_str(),
@@ -157,6 +162,8 @@ impl<'a> ChangeRow<'a> {
             &self.data,
             &self.wake_anchor,
             &self.awaiting_follow_up,
+            &self.warned,
+            &self.extension_requested,
         ];
         if !self.new {
             p.push(&self.expected);
@@ -227,10 +234,13 @@ pub(crate) fn cases_of(rows: Vec<Row>) -> Result<Vec<Case>> {
     rows.iter().map(|r| from_json(get(r, 0)?)).collect()
 }
 
-pub async fn find_cases<C: GenericClient>(c: &C, f: &CaseFilter) -> Result<Vec<Case>> {
-    let mut sql = String::from("SELECT data FROM cases WHERE true");
-    let mut args: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
-    let mut arg = |sql: &mut String, clause: &str, v: Box<dyn ToSql + Sync + Send>| {
+type Arg = Box<dyn ToSql + Sync + Send>;
+
+/// The `WHERE` clause of a filter and its arguments (paging and order aside).
+fn case_filter(f: &CaseFilter) -> (String, Vec<Arg>) {
+    let mut sql = String::from(" WHERE true");
+    let mut args: Vec<Arg> = Vec::new();
+    let mut arg = |sql: &mut String, clause: &str, v: Arg| {
         args.push(v);
         sql.push_str(&clause.replace('?', &format!("${}", args.len())));
     };
@@ -256,6 +266,9 @@ pub async fn find_cases<C: GenericClient>(c: &C, f: &CaseFilter) -> Result<Vec<C
     if let Some(o) = f.overdue {
         arg(&mut sql, " AND overdue = ?", Box::new(i64::from(o)));
     }
+    if let Some(e) = f.extension_requested {
+        arg(&mut sql, " AND extension_requested = ?", Box::new(i64::from(e)));
+    }
     if let Some(a) = f.awaiting_follow_up {
         arg(&mut sql, " AND awaiting_follow_up = ?", Box::new(i64::from(a)));
     }
@@ -265,12 +278,73 @@ pub async fn find_cases<C: GenericClient>(c: &C, f: &CaseFilter) -> Result<Vec<C
     if let Some(t) = f.reported_to {
         arg(&mut sql, " AND reported_at < ?", Box::new(t.0));
     }
+    (sql, args)
+}
+
+pub async fn find_cases<C: GenericClient>(c: &C, f: &CaseFilter) -> Result<Vec<Case>> {
+    let (filter, mut args) = case_filter(f);
+    let mut sql = format!("SELECT data FROM cases{filter}");
     if let Some(id) = f.before_id {
-        arg(&mut sql, " AND id < ?", Box::new(id));
+        args.push(Box::new(id));
+        sql.push_str(&format!(" AND id < ${}", args.len()));
     }
-    arg(&mut sql, " ORDER BY id DESC LIMIT ?", Box::new(i64::from(f.limit.clamp(1, 10_000))));
+    sql.push_str(match f.order {
+        CaseOrder::NewestFirst => " ORDER BY id DESC",
+        CaseOrder::DueFirst => " ORDER BY due_at IS NULL, due_at, id",
+    });
+    args.push(Box::new(i64::from(f.limit.clamp(1, 10_000))));
+    sql.push_str(&format!(" LIMIT ${}", args.len()));
     let params: Vec<Param<'_>> = args.iter().map(|a| a.as_ref() as Param<'_>).collect();
     cases_of(query(c, &sql, &params).await?)
+}
+
+pub async fn count_cases<C: GenericClient>(c: &C, f: &CaseFilter) -> Result<i64> {
+    let (filter, args) = case_filter(f);
+    let params: Vec<Param<'_>> = args.iter().map(|a| a.as_ref() as Param<'_>).collect();
+    let rows = query(c, &format!("SELECT count(*) FROM cases{filter}"), &params).await?;
+    get(rows.first().ok_or_else(|| backend_msg("count(*) returned no row"))?, 0)
+}
+
+/// The states of an open case.
+fn open_states() -> Vec<&'static str> {
+    State::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()).collect()
+}
+
+pub async fn open_counts<C: GenericClient>(c: &C, area: &AreaCode, digits: usize) -> Result<Vec<OpenCounts>> {
+    // Index only (cases_open): per open state, the range of grids under the area.
+    let rows = query(
+        c,
+        "SELECT substr(grid, 1, $1) AS node, count(*), coalesce(sum(overdue), 0)::bigint, \
+         coalesce(sum(warned * (1 - overdue)), 0)::bigint \
+         FROM cases WHERE state = ANY($2) AND grid >= $3 AND grid < $4 GROUP BY node ORDER BY node",
+        &[&(digits as i32), &open_states(), &area.as_str(), &format!("{area}:")],
+    )
+    .await?;
+    rows.iter()
+        .map(|r| Ok(OpenCounts { node: get(r, 0)?, open: get(r, 1)?, overdue: get(r, 2)?, warned: get(r, 3)? }))
+        .collect()
+}
+
+pub async fn reported_by_subclass<C: GenericClient>(
+    c: &C,
+    area: &AreaCode,
+    since: Timestamp,
+    limit: u32,
+) -> Result<Vec<(SubclassId, i64)>> {
+    // Index only (cases_recent): the window's reports, then the grids under the area.
+    let rows = query(
+        c,
+        "SELECT subclass, count(*) AS n FROM cases WHERE reported_at >= $1 AND grid >= $2 AND grid < $3 \
+         GROUP BY subclass ORDER BY n DESC, subclass LIMIT $4",
+        &[&since.0, &area.as_str(), &format!("{area}:"), &i64::from(limit)],
+    )
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let s: String = get(r, 0)?;
+            Ok((SubclassId::parse("subclass", &s).map_err(|e| backend_msg(e.en))?, get(r, 1)?))
+        })
+        .collect()
 }
 
 pub async fn open_cases_near<C: GenericClient>(

@@ -111,3 +111,19 @@ async fn notifications_story() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workbench_story() {
+    in_fresh_schema("workbench", |url| async move {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        let sql: conformance::RawSql = Arc::new(move |stmt: String| {
+            let url = url.clone();
+            Box::pin(async move {
+                client(&url).await.batch_execute(&stmt).await.unwrap_or_else(|e| panic!("{stmt}: {e:?}"));
+            })
+        });
+        let backfill = conformance::schedule::backfill_of(include_str!("../migrations/0008_workbench.sql"));
+        conformance::workbench::run(Arc::new(store), backfill, sql).await;
+    })
+    .await;
+}

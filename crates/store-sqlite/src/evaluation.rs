@@ -145,6 +145,23 @@ impl Evaluation for SqliteStore {
         .await
     }
 
+    async fn counters_by_day(&self, dim: Dim, key: &str, from: u32, to: u32) -> Result<Vec<(u32, Counters)>> {
+        let key = key.to_owned();
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT day, {} FROM eval_counters WHERE dim = ?1 AND key = ?2 AND day BETWEEN ?3 AND ?4 \
+                 GROUP BY day ORDER BY day",
+                sums()
+            );
+            let mut st = c.prepare_cached(&sql).map_err(backend)?;
+            let rows = st
+                .query_map(params![dim.as_str(), key, from, to], |r| Ok((r.get::<_, u32>(0)?, counters_row(r, 1)?)))
+                .map_err(backend)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+        })
+        .await
+    }
+
     async fn counters_by_key(
         &self,
         dim: Dim,

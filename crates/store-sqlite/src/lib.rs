@@ -24,10 +24,11 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use tokio::sync::oneshot;
 use yiwang_domain::audit::{CaseHead, LedgerEntry};
 use yiwang_domain::case::{Case, Event};
+use yiwang_domain::codes::AreaCode;
 use yiwang_domain::geo::Point;
 use yiwang_domain::taxonomy::SubclassId;
 use yiwang_domain::time::Timestamp;
-use yiwang_store::{CaseFilter, Change, LedgerHead, Reference, Result, Store, StoreError};
+use yiwang_store::{CaseFilter, Change, LedgerHead, OpenCounts, Reference, Result, Store, StoreError};
 
 /// Embedded migrations, applied in order at open.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -38,6 +39,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_open311.sql")),
     (6, include_str!("../migrations/0006_supervision.sql")),
     (7, include_str!("../migrations/0007_evaluation.sql")),
+    (8, include_str!("../migrations/0008_workbench.sql")),
 ];
 
 /// How long a group may grow: commits beyond this wait for the next transaction.
@@ -304,6 +306,26 @@ impl Store for SqliteStore {
 
     async fn count_cases(&self) -> Result<i64> {
         self.read(|c| c.query_row("SELECT count(*) FROM cases", [], |r| r.get(0)).map_err(backend)).await
+    }
+
+    async fn count_cases_where(&self, filter: &CaseFilter) -> Result<i64> {
+        let filter = filter.clone();
+        self.read(move |c| rows::count_cases(c, &filter)).await
+    }
+
+    async fn open_counts(&self, area: &AreaCode, digits: usize) -> Result<Vec<OpenCounts>> {
+        let area = area.clone();
+        self.read(move |c| rows::open_counts(c, &area, digits)).await
+    }
+
+    async fn reported_by_subclass(
+        &self,
+        area: &AreaCode,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(SubclassId, i64)>> {
+        let area = area.clone();
+        self.read(move |c| rows::reported_by_subclass(c, &area, since, limit)).await
     }
 
     async fn case_heads(&self, after_id: i64, limit: u32) -> Result<Vec<CaseHead>> {

@@ -11,7 +11,7 @@ use yiwang_domain::responsibility::{Duty, Unit};
 use yiwang_domain::staff::Staff;
 use yiwang_domain::taxonomy::SubclassId;
 use yiwang_domain::time::Timestamp;
-use yiwang_store::{CaseFilter, Change, LedgerHead, Reference, Result, StoreError, schedule};
+use yiwang_store::{CaseFilter, CaseOrder, Change, LedgerHead, OpenCounts, Reference, Result, StoreError, schedule};
 
 use crate::backend;
 
@@ -45,13 +45,15 @@ pub fn apply(t: &Transaction, changes: &[Change], ledger: &mut LedgerHead) -> Re
             let mut ins = t
                 .prepare_cached(
                     "INSERT INTO cases (id, state, seq, head, subclass, grid, lon, lat, lead_unit, reported_at, due_at, closed_at, overdue, data, \
-                     wake_anchor, wake_at, awaiting_follow_up) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16) ON CONFLICT (id) DO NOTHING",
+                     wake_anchor, wake_at, awaiting_follow_up, warned, extension_requested) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18) ON CONFLICT (id) DO NOTHING",
                 )
                 .map_err(backend)?;
             let p = case_params(case);
             let n = ins
-                .execute(params![p.0, p.1, p.2, p.3, p.4, p.5, p.6, p.7, p.8, p.9, p.10, p.11, p.12, p.13, p.14, p.15])
+                .execute(params![
+                    p.0, p.1, p.2, p.3, p.4, p.5, p.6, p.7, p.8, p.9, p.10, p.11, p.12, p.13, p.14, p.15, p.16, p.17
+                ])
                 .map_err(backend)?;
             if n == 0 {
                 return Err(StoreError::Refused(Refusal::new(
@@ -65,13 +67,15 @@ pub fn apply(t: &Transaction, changes: &[Change], ledger: &mut LedgerHead) -> Re
                 .prepare_cached(
                     "UPDATE cases SET state = ?2, seq = ?3, head = ?4, subclass = ?5, grid = ?6, lon = ?7, lat = ?8, lead_unit = ?9, \
                      reported_at = ?10, due_at = ?11, closed_at = ?12, overdue = ?13, data = ?14, \
-                     wake_anchor = ?15, wake_at = ?15, awaiting_follow_up = ?16 WHERE id = ?1 AND seq = ?17",
+                     wake_anchor = ?15, wake_at = ?15, awaiting_follow_up = ?16, warned = ?17, extension_requested = ?18 \
+                     WHERE id = ?1 AND seq = ?19",
                 )
                 .map_err(backend)?;
             let p = case_params(case);
             let n = upd
                 .execute(params![
-                    p.0, p.1, p.2, p.3, p.4, p.5, p.6, p.7, p.8, p.9, p.10, p.11, p.12, p.13, p.14, p.15, expected
+                    p.0, p.1, p.2, p.3, p.4, p.5, p.6, p.7, p.8, p.9, p.10, p.11, p.12, p.13, p.14, p.15, p.16, p.17,
+                    expected
                 ])
                 .map_err(backend)?;
             if n == 0 {
@@ -149,6 +153,8 @@ fn case_params(
     String,
     Option<i64>,
     bool,
+    bool,
+    bool,
 ) {
     (
         c.id,
@@ -167,6 +173,8 @@ fn case_params(
         json(c),
         schedule::wake_anchor(c).map(|t| t.0),
         schedule::awaits_follow_up(c),
+        c.warned,
+        c.extension_requested.is_some(),
     )
 }
 
@@ -213,8 +221,9 @@ fn event_row(r: &Row) -> rusqlite::Result<Result<Event>> {
     })())
 }
 
-pub fn find_cases(c: &Connection, f: &CaseFilter) -> Result<Vec<Case>> {
-    let mut sql = String::from("SELECT data FROM cases WHERE 1 = 1");
+/// The `WHERE` clause of a filter and its arguments (paging and order aside).
+fn case_filter(f: &CaseFilter) -> (String, Vec<Value>) {
+    let mut sql = String::from(" WHERE 1 = 1");
     let mut args: Vec<Value> = Vec::new();
     let mut arg = |sql: &mut String, clause: &str, v: Value| {
         args.push(v);
@@ -241,6 +250,9 @@ pub fn find_cases(c: &Connection, f: &CaseFilter) -> Result<Vec<Case>> {
     if let Some(o) = f.overdue {
         arg(&mut sql, " AND overdue = ?", Value::Integer(o as i64));
     }
+    if let Some(e) = f.extension_requested {
+        arg(&mut sql, " AND extension_requested = ?", Value::Integer(e as i64));
+    }
     if let Some(a) = f.awaiting_follow_up {
         arg(&mut sql, " AND awaiting_follow_up = ?", Value::Integer(a as i64));
     }
@@ -250,13 +262,77 @@ pub fn find_cases(c: &Connection, f: &CaseFilter) -> Result<Vec<Case>> {
     if let Some(t) = f.reported_to {
         arg(&mut sql, " AND reported_at < ?", Value::Integer(t.0));
     }
+    (sql, args)
+}
+
+pub fn find_cases(c: &Connection, f: &CaseFilter) -> Result<Vec<Case>> {
+    let (filter, mut args) = case_filter(f);
+    let mut sql = format!("SELECT data FROM cases{filter}");
     if let Some(id) = f.before_id {
-        arg(&mut sql, " AND id < ?", Value::Integer(id));
+        args.push(Value::Integer(id));
+        sql.push_str(&format!(" AND id < ?{}", args.len()));
     }
-    arg(&mut sql, " ORDER BY id DESC LIMIT ?", Value::Integer(f.limit.clamp(1, 10_000) as i64));
+    sql.push_str(match f.order {
+        CaseOrder::NewestFirst => " ORDER BY id DESC",
+        CaseOrder::DueFirst => " ORDER BY due_at IS NULL, due_at, id",
+    });
+    args.push(Value::Integer(f.limit.clamp(1, 10_000) as i64));
+    sql.push_str(&format!(" LIMIT ?{}", args.len()));
     let mut stmt = c.prepare_cached(&sql).map_err(backend)?;
     let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(0)).map_err(backend)?;
     rows.map(|r| from_json(&r.map_err(backend)?)).collect()
+}
+
+pub fn count_cases(c: &Connection, f: &CaseFilter) -> Result<i64> {
+    let (filter, args) = case_filter(f);
+    let mut stmt = c.prepare_cached(&format!("SELECT count(*) FROM cases{filter}")).map_err(backend)?;
+    stmt.query_row(params_from_iter(args), |r| r.get(0)).map_err(backend)
+}
+
+/// The states of an open case, as an SQL list.
+fn open_states() -> String {
+    State::ALL.iter().filter(|s| s.is_open()).map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(",")
+}
+
+pub fn open_counts(c: &Connection, area: &AreaCode, digits: usize) -> Result<Vec<OpenCounts>> {
+    // Index only (cases_open): per open state, the range of grids under the area.
+    let sql = format!(
+        "SELECT substr(grid, 1, ?1) AS node, count(*), coalesce(sum(overdue), 0), coalesce(sum(warned * (1 - overdue)), 0) \
+         FROM cases WHERE state IN ({}) AND grid >= ?2 AND grid < ?3 GROUP BY node ORDER BY node",
+        open_states()
+    );
+    let mut stmt = c.prepare_cached(&sql).map_err(backend)?;
+    let rows = stmt
+        .query_map(params![digits as i64, area.as_str(), format!("{area}:")], |r| {
+            Ok(OpenCounts { node: r.get(0)?, open: r.get(1)?, overdue: r.get(2)?, warned: r.get(3)? })
+        })
+        .map_err(backend)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+}
+
+pub fn reported_by_subclass(
+    c: &Connection,
+    area: &AreaCode,
+    since: Timestamp,
+    limit: u32,
+) -> Result<Vec<(SubclassId, i64)>> {
+    // Index only (cases_recent): the window's reports, then the grids under the area.
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT subclass, count(*) AS n FROM cases WHERE reported_at >= ?1 AND grid >= ?2 AND grid < ?3 \
+             GROUP BY subclass ORDER BY n DESC, subclass LIMIT ?4",
+        )
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map(params![since.0, area.as_str(), format!("{area}:"), limit], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })
+        .map_err(backend)?;
+    rows.map(|r| {
+        let (s, n) = r.map_err(backend)?;
+        Ok((SubclassId::parse("subclass", &s).map_err(|e| backend(e.en))?, n))
+    })
+    .collect()
 }
 
 pub fn open_cases_near(

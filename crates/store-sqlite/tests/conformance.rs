@@ -99,3 +99,19 @@ async fn notifications_story() {
     let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
     conformance::notifications::run(Arc::new(store)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workbench_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    let path = store.path().to_owned();
+    let sql: conformance::RawSql = Arc::new(move |stmt: String| {
+        let path = path.clone();
+        Box::pin(async move {
+            let c = rusqlite::Connection::open(path).unwrap();
+            c.execute_batch(&stmt).unwrap_or_else(|e| panic!("{stmt}: {e}"));
+        })
+    });
+    let backfill = conformance::schedule::backfill_of(include_str!("../migrations/0008_workbench.sql"));
+    conformance::workbench::run(Arc::new(store), backfill, sql).await;
+}

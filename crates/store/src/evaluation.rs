@@ -39,6 +39,10 @@ pub trait Evaluation: Send + Sync {
     /// buckets (bucket → closures).
     async fn counters(&self, dim: Dim, key: &str, from: u32, to: u32) -> Result<(Counters, BTreeMap<i64, i64>)>;
 
+    /// One object's counters day by day over `from..=to` (`yyyymmdd`), days without a row left
+    /// out.
+    async fn counters_by_day(&self, dim: Dim, key: &str, from: u32, to: u32) -> Result<Vec<(u32, Counters)>>;
+
     /// Counters summed per object over `from..=to`, for every object of `dim` whose key starts
     /// with `prefix` and, when `len` is given, has exactly `len` characters (e.g. every street
     /// of a district: `Dim::Area`, prefix `110101`, len 9). Objects with no row are left out.

@@ -28,6 +28,7 @@ use yiwang_domain::case::{Case, Event, State};
 use yiwang_domain::codes::AreaCode;
 use yiwang_domain::geo::Point;
 use yiwang_domain::jurisdiction::{Area, Grid};
+use yiwang_domain::queue::{Queue, Waiting};
 use yiwang_domain::responsibility::{Duty, Unit};
 use yiwang_domain::staff::Staff;
 use yiwang_domain::taxonomy::SubclassId;
@@ -94,6 +95,8 @@ pub struct CaseFilter {
     /// Cases this resident follows (reported, or merged into).
     pub follower: Option<String>,
     pub overdue: Option<bool>,
+    /// Cases whose unit asked for an extension (申请延期) that awaits its answer.
+    pub extension_requested: Option<bool>,
     /// Closed cases still waiting for their follow-up (回访): no rating, not expired (see
     /// [`schedule::awaits_follow_up`]); `Some(false)`: every other case.
     pub awaiting_follow_up: Option<bool>,
@@ -101,7 +104,44 @@ pub struct CaseFilter {
     pub reported_to: Option<Timestamp>,
     /// Keyset paging: only ids below this one (newest first).
     pub before_id: Option<i64>,
+    pub order: CaseOrder,
     pub limit: u32,
+}
+
+/// The order of a case list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CaseOrder {
+    /// By id, newest first (the order `before_id` pages in).
+    #[default]
+    NewestFirst,
+    /// The earliest deadline first (the most overdue), cases without one last, then by id.
+    DueFirst,
+}
+
+impl CaseFilter {
+    /// The cases of a work queue (待办, see [`Queue`]), before the caller's territory narrows it.
+    pub fn queue(queue: &Queue) -> CaseFilter {
+        let mut f = CaseFilter { states: queue.states().to_vec(), ..Default::default() };
+        match queue.waiting {
+            Waiting::State => {}
+            Waiting::ExtensionRequest => f.extension_requested = Some(true),
+            Waiting::Overdue => f.overdue = Some(true),
+            Waiting::FollowUp => f.awaiting_follow_up = Some(true),
+        }
+        f
+    }
+}
+
+/// The open cases under one node (一级一屏's live counters).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OpenCounts {
+    /// The node counted for: the grid codes' prefix.
+    pub node: String,
+    pub open: i64,
+    /// Of those, past their deadline (超期).
+    pub overdue: i64,
+    /// Of those, warned (预警) and not yet overdue.
+    pub warned: i64,
 }
 
 /// Everything a deployment keeps: cases and their audit trail, accounts, attachments, webhooks,
@@ -139,6 +179,19 @@ pub trait Store:
     /// Open cases of a subclass reported since `since` inside the box (south-west, north-east).
     async fn open_cases_near(&self, subclass: SubclassId, sw: Point, ne: Point, since: Timestamp) -> Result<Vec<Case>>;
     async fn count_cases(&self) -> Result<i64>;
+    /// How many cases match the filter (its `limit`, `order` and `before_id` aside).
+    async fn count_cases_where(&self, filter: &CaseFilter) -> Result<i64>;
+    /// The open cases under `area`, counted per node of `digits` digits: its children, or the
+    /// area itself with its own length. Nodes without an open case are left out; by node.
+    async fn open_counts(&self, area: &AreaCode, digits: usize) -> Result<Vec<OpenCounts>>;
+    /// The cases reported under `area` at or after `since`, counted per subclass: the most
+    /// first (then by subclass), at most `limit`.
+    async fn reported_by_subclass(
+        &self,
+        area: &AreaCode,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(SubclassId, i64)>>;
 
     /// Audit trail, in pages: case heads by id, events by (case id, seq), ledger by position.
     async fn case_heads(&self, after_id: i64, limit: u32) -> Result<Vec<CaseHead>>;

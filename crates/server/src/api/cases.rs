@@ -96,6 +96,9 @@ async fn report(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only the cases of this work queue of the caller (待办, see `GET /api/queues`), e.g.
+    /// `to_file`; the other filters narrow it further.
+    pub queue: Option<String>,
     /// Only cases under this node of the jurisdiction tree (2–15 digits).
     pub area: Option<String>,
     /// Only cases in this state (e.g. `handling`); repeat as a comma-separated list.
@@ -122,19 +125,24 @@ async fn list(
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<CaseView>>, ApiError> {
+    let base = match q.queue.as_deref().filter(|n| !n.is_empty()) {
+        Some(name) => CaseFilter::queue(&crate::api::workbench::queue_of(&caller, name)?),
+        None => CaseFilter::default(),
+    };
     let mut filter = CaseFilter {
         limit: q.limit.unwrap_or(50).clamp(1, 500),
         before_id: q.before,
-        overdue: q.overdue,
-        awaiting_follow_up: q.awaiting_follow_up,
-        ..Default::default()
+        overdue: q.overdue.or(base.overdue),
+        awaiting_follow_up: q.awaiting_follow_up.or(base.awaiting_follow_up),
+        ..base
     };
     if let Some(a) = q.area.as_deref().filter(|a| !a.is_empty()) {
         filter.area = Some(AreaCode::parse("area", a)?);
     }
     if let Some(s) = q.state.as_deref().filter(|s| !s.is_empty()) {
+        let mut states = Vec::new();
         for one in s.split(',') {
-            filter.states.push(CaseState::parse(one.trim()).ok_or_else(|| {
+            states.push(CaseState::parse(one.trim()).ok_or_else(|| {
                 ApiError::from(yiwang_domain::Refusal::bad_field(
                     "state",
                     format!("没有“{one}”这种状态"),
@@ -142,6 +150,14 @@ async fn list(
                 ))
             })?);
         }
+        // Within a queue, only its states can be asked for.
+        if !filter.states.is_empty() {
+            states.retain(|s| filter.states.contains(s));
+            if states.is_empty() {
+                return Ok(Json(vec![]));
+            }
+        }
+        filter.states = states;
     }
     if let Some(s) = q.subclass.as_deref().filter(|s| !s.is_empty()) {
         filter.subclass = Some(SubclassId::parse("subclass", s)?);

@@ -11,6 +11,7 @@ pub mod notifications;
 pub mod reference;
 pub mod visibility;
 pub mod webhooks;
+pub mod workbench;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -43,6 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(live::router())
         .merge(notifications::router())
         .merge(webhooks::router())
+        .merge(workbench::router())
 }
 
 /// Statuses every operation may answer, whatever it documents itself: bad input (400), a body

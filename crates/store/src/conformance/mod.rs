@@ -26,6 +26,7 @@ pub mod notifications;
 pub mod open311;
 pub mod schedule;
 pub mod webhooks;
+pub mod workbench;
 
 use crate::{CaseFilter, Change, Reference, Store, StoreError, audit};
 
@@ -80,6 +81,7 @@ pub const SCHEMA: &[&str] = &[
     "cases.closed_at integer",
     "cases.data text",
     "cases.due_at integer",
+    "cases.extension_requested integer",
     "cases.grid text",
     "cases.head bytes",
     "cases.id integer",
@@ -93,6 +95,7 @@ pub const SCHEMA: &[&str] = &[
     "cases.subclass text",
     "cases.wake_anchor integer",
     "cases.wake_at integer",
+    "cases.warned integer",
     "counters.name text",
     "counters.next integer",
     "duties.area text",

@@ -1,0 +1,213 @@
+//! The workbench through the real router: each role's queues and their counts, in and out of
+//! the cases' place in the tree. Expected answers are written out by hand from PRODUCT.md's
+//! roles, not computed by the code under test.
+//!
+//! Cases lie in grid 110101001001001 (东华门街道), class E0101 (城管执法 → unit `cgzf`), one in
+//! each state of the loop. "in" callers hold their role on the grid, street or district; "out"
+//! callers on the other street (110101002) or its grid.
+
+mod support;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use support::TestAuth;
+use tower::ServiceExt;
+use yiwang_domain::calendar::Calendar;
+use yiwang_domain::case::{Action, Actor, Channel, Command, Role, Rules};
+use yiwang_domain::codes::AreaCode;
+use yiwang_domain::geo::Point;
+use yiwang_domain::staff::Staff;
+use yiwang_domain::taxonomy::{RequestType, SubclassId, Taxonomy};
+use yiwang_domain::time::{MINUTE_MS, Timestamp};
+use yiwang_engine::{Engine, NewReport};
+use yiwang_server::{App, router};
+use yiwang_store::conformance;
+use yiwang_store_sqlite::{Durability, SqliteStore};
+
+fn code(s: &str) -> AreaCode {
+    AreaCode::parse("t", s).unwrap()
+}
+
+pub const CALLERS: &[(&str, Role, &str, Option<&str>)] = &[
+    ("grid-in", Role::GridMember, "110101001001001", None),
+    ("grid-out", Role::GridMember, "110101002001001", None),
+    ("insp-in", Role::Inspector, "110101001", None),
+    ("op-in", Role::IntakeOperator, "110101", None),
+    ("op-out", Role::IntakeOperator, "110101002", None),
+    ("chief-in", Role::ShiftChief, "110101", Some("centre")),
+    ("disp-in", Role::Dispatcher, "110101", None),
+    ("disp-out", Role::Dispatcher, "110101002", None),
+    ("h-lead", Role::Handler, "110101", Some("cgzf")),
+    ("h-other", Role::Handler, "110101", Some("hw")),
+    ("sup-in", Role::Supervisor, "110101001", None),
+    ("sup-out", Role::Supervisor, "110101002", None),
+    ("lead-in", Role::Leader, "110101", None),
+    ("sysadmin", Role::SystemAdmin, "110101", None),
+];
+
+struct World {
+    engine: Arc<Engine>,
+    app: axum::Router,
+    _dir: tempfile::TempDir,
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path(), Durability::Normal).unwrap());
+    let rules = Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 };
+    let engine = Arc::new(Engine::start(store, rules).await.unwrap());
+    let mut reference = conformance::reference();
+    for (id, role, scope, unit) in CALLERS {
+        reference.staff.push(Staff {
+            id: (*id).into(),
+            name: (*id).into(),
+            role: *role,
+            scope: code(scope),
+            unit: unit.map(Into::into),
+        });
+    }
+    engine.import_reference(reference).await.unwrap();
+    let app =
+        router(App { engine: engine.clone(), auth: Arc::new(TestAuth(engine.clone())), limits: Default::default(), demo: None });
+    World { engine, app, _dir: dir }
+}
+
+const T0: Timestamp = Timestamp(1_763_344_800_000);
+
+/// A case reported by resident `reporter` and taken `upto` steps along the loop; the step after
+/// accepting marks it overdue (as the scheduler would).
+async fn case_upto(w: &World, upto: usize) -> i64 {
+    let e = &w.engine;
+    let staff = |id: &str| e.loaded().staff(id).unwrap().actor();
+    let report = NewReport {
+        subclass: SubclassId::parse("s", "E0101").unwrap(),
+        request_type: RequestType::Complaint,
+        urgency: None,
+        location: Point { lon: 116.4005, lat: 39.9005 },
+        address: String::new(),
+        description: "路边私搭乱建".into(),
+        channel: Channel::Portal,
+        photos: vec![],
+    };
+    let c = e.report(report, &Actor::resident("reporter"), T0).await.unwrap();
+    let steps: Vec<(&str, Action)> = vec![
+        ("op-in", Action::File { subclass: None, urgency: None }),
+        ("disp-in", Action::Dispatch { lead: "cgzf".into(), assisting: vec![] }),
+        ("h-lead", Action::Accept),
+        ("h-lead", Action::ReportBack),
+        ("grid-in", Action::Verify { passed: true }),
+        ("chief-in", Action::Close { fixed: true }),
+    ];
+    for (i, (who, action)) in steps.into_iter().take(upto).enumerate() {
+        let cmd = Command {
+            actor: staff(who),
+            at: T0.plus_ms((i as i64 + 1) * MINUTE_MS),
+            action,
+            note: "说明".into(),
+            attachments: vec![],
+        };
+        e.act(c.id, cmd).await.unwrap();
+    }
+    c.id
+}
+
+async fn get(w: &World, uri: &str, who: &str) -> (StatusCode, serde_json::Value) {
+    let mut r = Request::builder().uri(uri);
+    if !who.is_empty() {
+        r = r.header("x-test-actor", who);
+    }
+    let res = w.app.clone().oneshot(r.body(Body::empty()).unwrap()).await.unwrap();
+    let status = res.status();
+    let body = axum::body::to_bytes(res.into_body(), 1 << 22).await.unwrap();
+    (status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
+}
+
+/// The queues of a caller as `name=count` pairs.
+async fn queues(w: &World, who: &str) -> Result<Vec<String>, u16> {
+    let (status, body) = get(w, "/api/queues", who).await;
+    if status != StatusCode::OK {
+        return Err(status.as_u16());
+    }
+    let list = body["queues"].as_array().unwrap();
+    let total: i64 = list.iter().map(|q| q["count"].as_i64().unwrap()).sum();
+    assert_eq!(body["total"], total, "{who}");
+    Ok(list.iter().map(|q| format!("{}={}", q["name"].as_str().unwrap(), q["count"])).collect())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_sees_its_own_queues_in_its_own_place() {
+    let w = world().await;
+    let ids: Vec<i64> = one_case_per_state(&w).await;
+    // An accepted case falls overdue: the supervisor of its street must act.
+    let due = w.engine.case(ids[3]).await.unwrap().clock.due_at.unwrap();
+    let cmd = Command {
+        actor: Actor::system(),
+        at: due,
+        action: Action::MarkOverdue,
+        note: String::new(),
+        attachments: vec![],
+    };
+    w.engine.act(ids[3], cmd).await.unwrap();
+
+    let expected: &[(&str, Result<&[&str], u16>)] = &[
+        ("resident:reporter", Ok(&["to_rate=1"])),
+        ("resident:stranger", Ok(&["to_rate=0"])),
+        ("grid-in", Ok(&["to_verify=1"])),
+        ("grid-out", Ok(&["to_verify=0"])),
+        ("insp-in", Ok(&["to_verify=1"])),
+        ("op-in", Ok(&["to_file=1", "to_rate=1"])),
+        ("op-out", Ok(&["to_file=0", "to_rate=0"])),
+        ("chief-in", Ok(&["to_file=1", "to_close=1", "extension_requests=0"])),
+        ("disp-in", Ok(&["to_dispatch=1"])),
+        ("disp-out", Ok(&["to_dispatch=0"])),
+        ("h-lead", Ok(&["to_accept=1", "to_report_back=1"])),
+        ("h-other", Ok(&["to_accept=0", "to_report_back=0"])),
+        ("sup-in", Ok(&["overdue=1"])),
+        ("sup-out", Ok(&["overdue=0"])),
+        ("lead-in", Ok(&[])),
+        ("sysadmin", Ok(&[])),
+        ("", Err(401)),
+    ];
+    let mut wrong = Vec::new();
+    for (who, want) in expected {
+        let got = queues(&w, who).await;
+        let want = want.map(|l| l.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        if got != want {
+            wrong.push(format!("{who:>18}: expected {want:?}, got {got:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{} wrong answers:\n{}", wrong.len(), wrong.join("\n"));
+
+    // The list of a queue holds exactly the counted cases.
+    let list = |body: serde_json::Value| {
+        body.as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect::<Vec<_>>()
+    };
+    assert_eq!(list(get(&w, "/api/cases?queue=to_file", "op-in").await.1), [ids[0]]);
+    assert_eq!(list(get(&w, "/api/cases?queue=to_rate", "resident:reporter").await.1), [ids[6]]);
+    assert_eq!(list(get(&w, "/api/cases?queue=to_report_back", "h-lead").await.1), [ids[3]]);
+    assert_eq!(list(get(&w, "/api/cases?queue=overdue", "sup-in").await.1), [ids[3]]);
+    assert!(list(get(&w, "/api/cases?queue=to_file", "op-out").await.1).is_empty());
+    // Within a queue, another state finds nothing; one of its own states narrows it.
+    assert!(list(get(&w, "/api/cases?queue=to_dispatch&state=handling", "disp-in").await.1).is_empty());
+    assert_eq!(list(get(&w, "/api/cases?queue=to_dispatch&state=filed", "disp-in").await.1), [ids[1]]);
+    // Another role's queue is not the caller's to-do; an unknown one is bad input.
+    let (status, body) = get(&w, "/api/cases?queue=to_file", "disp-in").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = get(&w, "/api/cases?queue=nothing&lang=en", "disp-in").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("no queue"), "{body}");
+    let (_, body) = get(&w, "/api/queues?lang=en", "op-in").await;
+    assert_eq!(body["queues"][0]["label"], "to file");
+    assert_eq!(body["queues"][0]["action"], "file");
+}
+
+/// One case in each state from reported (0 steps) to closed (6 steps), by index.
+async fn one_case_per_state(w: &World) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for upto in 0..=6 {
+        ids.push(case_upto(w, upto).await);
+    }
+    ids
+}
