@@ -84,6 +84,15 @@ describe('a resident', () => {
     cases.push({ id, kind: '路灯', text })
   })
 
+  it('places it on the map with the keyboard alone: the cross in the centre, Enter', async () => {
+    await page.goto('/report')
+    await page.locator('.grid-map svg path').first().waitFor({ state: 'attached' })
+    await page.locator('.grid-map').focus()
+    await page.keyboard.press('ArrowUp')
+    await page.keyboard.press('Enter')
+    await expect.poll(() => page.locator('.status').textContent(), { timeout: 10_000 }).toContain('位置在')
+  })
+
   it('refuses a point outside every grid clearly, naming the nearest grid', async () => {
     await page.goto('/report')
     const map = page.locator('.grid-map')
@@ -94,6 +103,21 @@ describe('a resident', () => {
     await page.mouse.click(box.x + 6, box.y + box.height - 6)
     await expect.poll(() => page.locator('.where .error').textContent(), { timeout: 10_000 }).toContain('这个位置不能受理')
     expect(await page.locator('.status').textContent()).toContain('还没有选择位置')
+  })
+
+  it('never reports as oneself a case meant for an elder one does not act for', async () => {
+    await page.goto('/report?for=r00002')
+    await page.locator('main [role=alert]').first().waitFor()
+    await chooseKind('垃圾', '暴露垃圾')
+    await page.getByLabel('从列表中选（不用地图）').check()
+    await page.locator('#where-street').selectOption({ index: 1 })
+    await page.locator('#where-community').selectOption({ index: 1 })
+    await page.locator('#where-landmark, #where-grid').selectOption({ index: 1 })
+    await expect.poll(() => page.locator('.status').textContent(), { timeout: 10_000 }).toContain('位置在')
+    await page.locator('#report-description').fill('替老人反映')
+    await page.getByRole('button', { name: '提交', exact: true }).click()
+    await expect.poll(() => page.locator('form .error').textContent()).toContain('代办授权')
+    expect(new URL(page.url()).pathname).toBe('/report')
   })
 
   it('finds both reports in my cases, and each one\'s timeline', async () => {

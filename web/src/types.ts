@@ -150,7 +150,10 @@ export interface Attachment {
   created_at: string
 }
 
-/** A case as the public board shows it (GET /api/public/cases): masked, without the reporter. */
+/**
+ * A case as the public board shows it (GET /api/public/cases): masked, without the reporter.
+ * The endpoint is being built; this is the shape the board reads — check it when it lands.
+ */
 export interface PublicCase {
   id: number
   state: string
@@ -180,7 +183,10 @@ export interface PersonRef {
   phone?: string | null
 }
 
-/** 亲友代办: a relative acting for an elder, once the elder has consented (GET /api/proxies). */
+/**
+ * 亲友代办: a relative acting for an elder, once the elder has consented (GET /api/proxies).
+ * The endpoints are being built; this is the shape the pages read — check it when they land.
+ */
 export interface Proxy {
   id: number
   relative: PersonRef

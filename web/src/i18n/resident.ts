@@ -37,6 +37,8 @@ export default {
     },
     report: {
       title: '我要反映问题',
+      titleFor: '替{name}反映问题',
+      needProxy: '代办授权',
       stepOf: '第 {n} 步，共 {total} 步',
       next: '下一步',
       back: '上一步',
@@ -62,7 +64,7 @@ export default {
         here: '用我现在的位置',
         list: '从列表中选（不用地图）',
         mapLabel: '网格地图：点击问题所在的位置',
-        mapHint: '点击地图上问题所在的位置。地图只画出各个网格的边界。',
+        mapHint: '点击地图上问题所在的位置。地图只画出各个网格的边界。用键盘时，方向键移动地图，加号减号缩放，回车选中地图中心的十字处。',
         locating: '正在获取您的位置…',
         locateAgain: '再次获取我的位置',
         noGeolocation: '这个浏览器不能提供位置，请从列表中选择。',
@@ -114,6 +116,8 @@ export default {
     },
     my: {
       title: '我的诉求',
+      titleFor: '{name}的诉求',
+      emptyFor: '{name}还没有诉求。',
       empty: '您还没有反映过问题。',
       reportNow: '现在反映一个',
       holder: '正在办理：{unit}',
@@ -246,6 +250,7 @@ export default {
       reportFor: '替 {name} 反映问题',
       casesOf: '查看 {name} 的诉求',
       unavailable: '代办功能暂时用不了：{message}',
+      notActing: '您还没有得到这位老人的代办授权，不能替他办理。',
       failed: '没有成功：{message}',
     },
     states: {
@@ -298,6 +303,8 @@ export default {
     },
     report: {
       title: 'Report a problem',
+      titleFor: 'Report a problem for {name}',
+      needProxy: 'consent to act for them',
       stepOf: 'Step {n} of {total}',
       next: 'Next',
       back: 'Back',
@@ -323,7 +330,7 @@ export default {
         here: 'Use where I am now',
         list: 'Choose from lists (no map)',
         mapLabel: 'Grid map: tap where the problem is',
-        mapHint: 'Tap the map where the problem is. The map shows the grid boundaries only.',
+        mapHint: 'Tap the map where the problem is. The map shows the grid boundaries only. With a keyboard: arrows move the map, plus and minus zoom, Enter picks the cross in its centre.',
         locating: 'Finding where you are…',
         locateAgain: 'Find my position again',
         noGeolocation: 'This browser cannot tell your position; please choose from the lists.',
@@ -375,6 +382,8 @@ export default {
     },
     my: {
       title: 'My cases',
+      titleFor: "{name}'s cases",
+      emptyFor: '{name} has no cases yet.',
       empty: 'You have not reported anything yet.',
       reportNow: 'Report one now',
       holder: 'Being handled by: {unit}',
@@ -507,6 +516,7 @@ export default {
       reportFor: 'Report for {name}',
       casesOf: "See {name}'s cases",
       unavailable: 'Acting for relatives is not available right now: {message}',
+      notActing: 'You do not have this person\'s consent to act for them.',
       failed: 'That did not work: {message}',
     },
     states: {
