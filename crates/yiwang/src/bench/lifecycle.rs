@@ -24,7 +24,7 @@ use yiwang_domain::taxonomy::{RequestType, SubclassId};
 use yiwang_domain::time::{MINUTE_MS, Timestamp};
 use yiwang_engine::{Engine, NewReport};
 
-use super::{Bench, percentile, peak_rss};
+use super::{Bench, cpu_seconds, peak_rss, percentile};
 use crate::demo::district;
 
 /// Events one lifecycle writes: the report and seven steps.
@@ -53,6 +53,8 @@ pub struct Measured {
     pub elapsed: Duration,
     /// Every step's latency (the report included), sorted.
     pub steps: Vec<Duration>,
+    /// CPU time the process used meanwhile (every thread, the database's included for SQLite).
+    pub cpu_seconds: Option<f64>,
 }
 
 impl Measured {
@@ -106,6 +108,32 @@ pub async fn run(bench: &Bench, options: &Options) -> anyhow::Result<()> {
     drop(engine);
     fresh.finish().await?;
 
+    if options.spiff {
+        let n = options.spiff_cases.unwrap_or(options.cases);
+        let spiff = super::spiff::run(n).await.context("running SpiffWorkflow")?;
+        println!(
+            "spiff:   SpiffWorkflow {} ({} processes): {} lifecycles in {:.2} s = {:.1} lifecycles/s; step latency p50 {:.2} ms, p99 {:.2} ms",
+            spiff.version,
+            spiff.workers,
+            spiff.lifecycles,
+            spiff.seconds,
+            spiff.per_second(),
+            spiff.p50_step_ms,
+            spiff.p99_step_ms
+        );
+        println!(
+            "spiff:   {:.2} CPU-seconds = {:.1} lifecycles per CPU-second",
+            spiff.cpu_seconds,
+            spiff.lifecycles as f64 / spiff.cpu_seconds
+        );
+        println!("ratio:   yiwang / SpiffWorkflow = {:.0}× (wall time)", m.per_second() / spiff.per_second());
+        if let Some(cpu) = m.cpu_seconds {
+            println!(
+                "ratio:   yiwang / SpiffWorkflow = {:.0}× (per CPU-second)",
+                (m.lifecycles as f64 / cpu) / (spiff.lifecycles as f64 / spiff.cpu_seconds)
+            );
+        }
+    }
     Ok(())
 }
 
@@ -120,6 +148,12 @@ pub fn print_measured(who: &str, m: &Measured) {
         ms(percentile(&m.steps, 0.5)),
         ms(percentile(&m.steps, 0.99)),
     );
+    if let Some(cpu) = m.cpu_seconds {
+        println!(
+            "{who}:  {cpu:.2} CPU-seconds = {:.0} lifecycles per CPU-second (the machine is shared: this is the steadier number)",
+            m.lifecycles as f64 / cpu
+        );
+    }
 }
 
 /// Who takes part, looked up once.
@@ -169,6 +203,7 @@ pub async fn lifecycles(
     concurrency: usize,
 ) -> anyhow::Result<Measured> {
     let next = Arc::new(AtomicUsize::new(0));
+    let cpu = cpu_seconds();
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..concurrency.min(cases) {
@@ -189,8 +224,9 @@ pub async fn lifecycles(
         steps.extend(done??);
     }
     let elapsed = started.elapsed();
+    let cpu_seconds = cpu.zip(cpu_seconds()).map(|(before, after)| after - before);
     steps.sort_unstable();
-    Ok(Measured { lifecycles: cases, events: cases as u64 * EVENTS_PER_LIFECYCLE, elapsed, steps })
+    Ok(Measured { lifecycles: cases, events: cases as u64 * EVENTS_PER_LIFECYCLE, elapsed, steps, cpu_seconds })
 }
 
 /// One case, report to evaluation. Its steps are minutes apart on a working morning.

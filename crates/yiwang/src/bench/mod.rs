@@ -38,7 +38,12 @@ macro_rules! scenarios {
 scenarios! {
     /// Complete seven-step lifecycles per second through the engine, durable (and SpiffWorkflow beside it).
     Lifecycle => lifecycle,
+    /// The same rows as the lifecycle, written with no logic: batched INSERTs (SQLite) or COPY (PostgreSQL).
+    Limit => limit,
 }
+
+/// SpiffWorkflow, run beside `lifecycle`.
+mod spiff;
 
 /// What every scenario gets: where to run and the deployment's rules.
 pub struct Bench {
@@ -221,6 +226,18 @@ impl Machine {
 /// Peak resident memory of this process so far (VmHWM), in bytes.
 pub fn peak_rss() -> Option<u64> {
     proc_kib("/proc/self/status", "VmHWM:").map(|k| k * 1024)
+}
+
+/// CPU time this process has used so far (user + system), in seconds. On a shared machine the
+/// work per CPU-second is steadier than the work per wall-second.
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start at field 3; utime and stime
+    // are fields 14 and 15, in USER_HZ (100 per second on Linux).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
 }
 
 fn proc_kib(file: &str, field: &str) -> Option<u64> {
