@@ -110,7 +110,8 @@ impl Evaluation for SqliteStore {
         self.read(move |c| {
             let mut st = c
                 .prepare_cached(
-                    "SELECT c.data, f.data FROM cases c LEFT JOIN case_facts f ON f.case_id = c.id WHERE c.id = ?1",
+                    "SELECT c.data, f.data FROM cases c NOT INDEXED LEFT JOIN case_facts f ON f.case_id = c.id \
+                     WHERE c.id = ?1",
                 )
                 .map_err(backend)?;
             let mut rows = st.query([case_id]).map_err(backend)?;
