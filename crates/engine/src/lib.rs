@@ -262,27 +262,37 @@ impl Engine {
     /// conflict, to decide again. A case stored without facts (an import, data older than
     /// evaluation) is folded from its events once and counted whole from now on.
     async fn evaluation(&self, before: Option<&Case>, event: &Event) -> Result<EvaluationChange, StoreError> {
-        let (stored, old) = match before {
-            None => (None, None),
-            Some(case) => {
-                let stored = self.store.facts(case.id).await?;
-                let old = match &stored {
-                    Some(f) if f.seq == case.seq => Some(f.clone()),
-                    Some(f) => return Err(StoreError::Conflict { case_id: case.id, expected: case.seq, found: f.seq }),
-                    None => {
-                        let events = self.store.events(case.id).await?;
-                        if events.len() as u32 != case.seq {
-                            return Err(StoreError::Conflict {
-                                case_id: case.id,
-                                expected: case.seq,
-                                found: events.len() as u32,
-                            });
-                        }
-                        Facts::of(&events, &self.rules.calendar, &self.policy)
+        let stored = match before {
+            Some(case) => self.store.facts(case.id).await?,
+            None => None,
+        };
+        self.evaluation_with(before, stored, event).await
+    }
+
+    /// [`Engine::evaluation`] with the case's stored facts already read (`case_with_facts`).
+    async fn evaluation_with(
+        &self,
+        before: Option<&Case>,
+        stored: Option<Facts>,
+        event: &Event,
+    ) -> Result<EvaluationChange, StoreError> {
+        let old = match before {
+            None => None,
+            Some(case) => match &stored {
+                Some(f) if f.seq == case.seq => Some(f.clone()),
+                Some(f) => return Err(StoreError::Conflict { case_id: case.id, expected: case.seq, found: f.seq }),
+                None => {
+                    let events = self.store.events(case.id).await?;
+                    if events.len() as u32 != case.seq {
+                        return Err(StoreError::Conflict {
+                            case_id: case.id,
+                            expected: case.seq,
+                            found: events.len() as u32,
+                        });
                     }
-                };
-                (stored, old)
-            }
+                    Facts::of(&events, &self.rules.calendar, &self.policy)
+                }
+            },
         };
         let (calendar, policy) = (&self.rules.calendar, &self.policy);
         let facts = Facts::apply(old, event, calendar, policy);
@@ -319,14 +329,19 @@ impl Engine {
         self.store.case(id).await?.ok_or(EngineError::NotFound(id))
     }
 
+    /// The case and its stored evaluation facts, in one read.
+    async fn case_with_facts(&self, id: i64) -> Result<(Case, Option<Facts>)> {
+        self.store.case_with_facts(id).await?.ok_or(EngineError::NotFound(id))
+    }
+
     /// Takes one step of the closed loop on a case.
     pub async fn act(&self, case_id: i64, cmd: Command) -> Result<(Case, Event)> {
         self.check_command(&cmd)?;
         let mut last = None;
         for _ in 0..RETRIES {
-            let case = self.case(case_id).await?;
+            let (case, stored) = self.case_with_facts(case_id).await?;
             let (next, event) = case::decide(&case, &cmd, &self.rules)?;
-            let evaluation = match self.evaluation(Some(&case), &event).await {
+            let evaluation = match self.evaluation_with(Some(&case), stored, &event).await {
                 Ok(e) => e,
                 Err(e @ StoreError::Conflict { .. }) => {
                     last = Some(e);
@@ -359,8 +374,8 @@ impl Engine {
     pub async fn merge(&self, duplicate: i64, into: i64, actor: &Actor, at: Timestamp, note: &str) -> Result<Case> {
         let mut last = None;
         for _ in 0..RETRIES {
-            let dup = self.case(duplicate).await?;
-            let master = self.case(into).await?;
+            let (dup, dup_facts) = self.case_with_facts(duplicate).await?;
+            let (master, master_facts) = self.case_with_facts(into).await?;
             if !master.state.is_open() {
                 return Err(Refusal::new(
                     "merge_into_closed",
@@ -380,8 +395,10 @@ impl Engine {
             let absorb =
                 Command { action: Action::AbsorbDuplicate { duplicate, reporter: dup.reporter.clone() }, ..mark };
             let (m2, e1) = case::decide(&master, &absorb, &self.rules)?;
-            let evaluations = match (self.evaluation(Some(&dup), &e2).await, self.evaluation(Some(&master), &e1).await)
-            {
+            let evaluations = match (
+                self.evaluation_with(Some(&dup), dup_facts, &e2).await,
+                self.evaluation_with(Some(&master), master_facts, &e1).await,
+            ) {
                 (Ok(a), Ok(b)) => (a, b),
                 (Err(e @ StoreError::Conflict { .. }), _) | (_, Err(e @ StoreError::Conflict { .. })) => {
                     last = Some(e);

@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use tokio_postgres::types::ToSql;
+use yiwang_domain::case::Case;
 use yiwang_domain::codes::AreaCode;
 use yiwang_domain::evaluation::{Contribution, Counters, Dim, Facts};
 use yiwang_store::evaluation::{Evaluation, EvaluationChange, prefix_upper};
@@ -151,6 +152,19 @@ impl Evaluation for PostgresStore {
     async fn facts(&self, case_id: i64) -> Result<Option<Facts>> {
         let rows = query(&self.conn().await?, "SELECT data FROM case_facts WHERE case_id = $1", &[&case_id]).await?;
         rows.first().map(|r| facts_of(r.try_get(0).map_err(backend)?)).transpose()
+    }
+
+    async fn case_with_facts(&self, case_id: i64) -> Result<Option<(Case, Option<Facts>)>> {
+        let rows = query(
+            &self.conn().await?,
+            "SELECT c.data, f.data FROM cases c LEFT JOIN case_facts f ON f.case_id = c.id WHERE c.id = $1",
+            &[&case_id],
+        )
+        .await?;
+        let Some(r) = rows.first() else { return Ok(None) };
+        let case = crate::rows::from_json(r.try_get(0).map_err(backend)?)?;
+        let facts = r.try_get::<_, Option<&str>>(1).map_err(backend)?.map(facts_of).transpose()?;
+        Ok(Some((case, facts)))
     }
 
     async fn facts_in_area(&self, area: &AreaCode, after_id: i64, limit: u32) -> Result<Vec<Facts>> {

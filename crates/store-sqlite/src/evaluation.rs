@@ -106,6 +106,26 @@ impl Evaluation for SqliteStore {
         .await
     }
 
+    async fn case_with_facts(&self, case_id: i64) -> Result<Option<(Case, Option<Facts>)>> {
+        self.read(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT c.data, f.data FROM cases c NOT INDEXED LEFT JOIN case_facts f ON f.case_id = c.id \
+                     WHERE c.id = ?1",
+                )
+                .map_err(backend)?;
+            let mut rows = st.query([case_id]).map_err(backend)?;
+            let Some(r) = rows.next().map_err(backend)? else { return Ok(None) };
+            let case = crate::rows::from_json(r.get_ref(0).map_err(backend)?.as_str().map_err(backend)?)?;
+            let facts = match r.get_ref(1).map_err(backend)?.as_str_or_null().map_err(backend)? {
+                Some(data) => Some(facts_of(data)?),
+                None => None,
+            };
+            Ok(Some((case, facts)))
+        })
+        .await
+    }
+
     async fn facts_in_area(&self, area: &AreaCode, after_id: i64, limit: u32) -> Result<Vec<Facts>> {
         let (low, high) = (area.to_string(), format!("{area}:"));
         self.read(move |c| {

@@ -1,8 +1,10 @@
 //! yiwang's embedded store: SQLite in WAL mode, one file in the data directory.
 //!
 //! One writer thread owns the only writing connection and commits in groups: whatever commits
-//! arrive while it is busy go into the next transaction together, each inside its own savepoint
-//! so one refusal does not undo the others. A commit is answered only after its transaction is
+//! arrive while it is busy go into the next transaction together. A group is first written
+//! whole; only if a commit in it fails is it written again one commit at a time, each inside its
+//! own savepoint, so that one refusal does not undo the others (savepoints cost a copy of every
+//! page they touch, so the common case goes without). A commit is answered only after its transaction is
 //! durable (`synchronous=FULL` by default), so an acknowledged write survives `kill -9` and a
 //! power cut. Reads run on a small pool of read-only connections, beside the writer (WAL).
 
@@ -44,7 +46,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
 
 /// How long a group may grow: commits beyond this wait for the next transaction.
 const MAX_GROUP: usize = 1024;
-const READERS: usize = 4;
+/// Read-only connections, and so reads at once: more would only queue for the same cores, each
+/// on a thread and a connection of its own.
+const READERS: usize = 8;
 
 /// How hard to push data to disk before acknowledging.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -60,6 +64,8 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: mpsc::Sender<Job>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    /// One permit per reader: a read waits for a free connection.
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 type Work = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -87,7 +93,7 @@ impl SqliteStore {
         };
         conn.execute_batch(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
-             PRAGMA busy_timeout = 5000; PRAGMA cache_size = -65536;"
+             PRAGMA busy_timeout = 5000; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;"
         ))
         .map_err(backend)?;
         migrate(&mut conn)?;
@@ -106,7 +112,12 @@ impl SqliteStore {
             .name("sqlite-writer".into())
             .spawn(move || Writer { conn, ledger }.run(rx))
             .map_err(backend)?;
-        Ok(SqliteStore { path, writer: tx, readers: Arc::new(Mutex::new(readers)) })
+        Ok(SqliteStore {
+            path,
+            writer: tx,
+            readers: Arc::new(Mutex::new(readers)),
+            permits: Arc::new(tokio::sync::Semaphore::new(READERS)),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -117,15 +128,17 @@ impl SqliteStore {
     async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> Result<T> {
         let pool = self.readers.clone();
         let path = self.path.clone();
+        let permit = self.permits.clone().acquire_owned().await.map_err(backend)?;
         tokio::task::spawn_blocking(move || {
             let conn = pool.lock().expect("reader pool").pop();
             let conn = match conn {
                 Some(c) => c,
-                // More readers than the pool holds: open one more, and keep it afterwards.
+                // A read that panicked took its connection with it: replace it.
                 None => Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(backend)?,
             };
             let out = f(&conn);
             pool.lock().expect("reader pool").push(conn);
+            drop(permit);
             out
         })
         .await
@@ -211,35 +224,11 @@ impl Writer {
         if group.is_empty() {
             return;
         }
-        let before = self.ledger;
-        let outcome = (|| -> Result<Vec<Result<LedgerHead>>> {
-            let t = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
-            let mut answers = Vec::with_capacity(group.len());
-            for (changes, _) in &group {
-                let mark = self.ledger;
-                t.execute_batch("SAVEPOINT one").map_err(backend)?;
-                match rows::apply(&t, changes, &mut self.ledger) {
-                    Ok(()) => {
-                        t.execute_batch("RELEASE one").map_err(backend)?;
-                        answers.push(Ok(self.ledger));
-                    }
-                    Err(e) => {
-                        t.execute_batch("ROLLBACK TO one; RELEASE one").map_err(backend)?;
-                        self.ledger = mark;
-                        answers.push(Err(e));
-                    }
-                }
-            }
-            if self.ledger != before {
-                t.execute(
-                    "UPDATE ledger_head SET seq = ?1, hash = ?2 WHERE id = 1",
-                    params![self.ledger.seq, &self.ledger.hash[..]],
-                )
-                .map_err(backend)?;
-            }
-            t.commit().map_err(backend)?;
-            Ok(answers)
-        })();
+        let outcome = match self.all_at_once(&group) {
+            Ok(Some(heads)) => Ok(heads.into_iter().map(Ok).collect()),
+            Ok(None) => self.one_by_one(&group),
+            Err(e) => Err(e),
+        };
         match outcome {
             Ok(answers) => {
                 for ((_, reply), answer) in group.into_iter().zip(answers) {
@@ -247,13 +236,73 @@ impl Writer {
                 }
             }
             Err(e) => {
-                self.ledger = before;
                 for (_, reply) in group {
                     let _ = reply.send(Err(backend(&e)));
                 }
             }
         }
     }
+
+    /// Writes the whole group in one transaction, with no savepoints. `Ok(None)`: some commit
+    /// failed and nothing was written.
+    fn all_at_once(
+        &mut self,
+        group: &[(Vec<Change>, oneshot::Sender<Result<LedgerHead>>)],
+    ) -> Result<Option<Vec<LedgerHead>>> {
+        let t = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+        let mut ledger = self.ledger;
+        let mut heads = Vec::with_capacity(group.len());
+        for (changes, _) in group {
+            if rows::apply(&t, changes, &mut ledger).is_err() {
+                t.rollback().map_err(backend)?;
+                return Ok(None);
+            }
+            heads.push(ledger);
+        }
+        set_ledger(&t, self.ledger, ledger)?;
+        t.commit().map_err(backend)?;
+        self.ledger = ledger;
+        Ok(Some(heads))
+    }
+
+    /// Writes the group one commit at a time, each in its own savepoint, so that one refusal
+    /// does not undo the others and each commit gets its own answer.
+    fn one_by_one(
+        &mut self,
+        group: &[(Vec<Change>, oneshot::Sender<Result<LedgerHead>>)],
+    ) -> Result<Vec<Result<LedgerHead>>> {
+        let t = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+        let mut ledger = self.ledger;
+        let mut answers = Vec::with_capacity(group.len());
+        for (changes, _) in group {
+            let mut after = ledger;
+            t.execute_batch("SAVEPOINT one").map_err(backend)?;
+            match rows::apply(&t, changes, &mut after) {
+                Ok(()) => {
+                    t.execute_batch("RELEASE one").map_err(backend)?;
+                    ledger = after;
+                    answers.push(Ok(ledger));
+                }
+                Err(e) => {
+                    t.execute_batch("ROLLBACK TO one; RELEASE one").map_err(backend)?;
+                    answers.push(Err(e));
+                }
+            }
+        }
+        set_ledger(&t, self.ledger, ledger)?;
+        t.commit().map_err(backend)?;
+        self.ledger = ledger;
+        Ok(answers)
+    }
+}
+
+/// Moves the stored ledger head from `before` to `after` (nothing when no event was written).
+fn set_ledger(t: &rusqlite::Transaction, before: LedgerHead, after: LedgerHead) -> Result<()> {
+    if after != before {
+        t.execute("UPDATE ledger_head SET seq = ?1, hash = ?2 WHERE id = 1", params![after.seq, &after.hash[..]])
+            .map_err(backend)?;
+    }
+    Ok(())
 }
 
 #[async_trait]

@@ -63,9 +63,10 @@ pub fn apply(t: &Transaction, changes: &[Change], ledger: &mut LedgerHead) -> Re
                 )));
             }
         } else {
+            // NOT INDEXED: a lookup by id, see `case`.
             let mut upd = t
                 .prepare_cached(
-                    "UPDATE cases SET state = ?2, seq = ?3, head = ?4, subclass = ?5, grid = ?6, lon = ?7, lat = ?8, lead_unit = ?9, \
+                    "UPDATE cases NOT INDEXED SET state = ?2, seq = ?3, head = ?4, subclass = ?5, grid = ?6, lon = ?7, lat = ?8, lead_unit = ?9, \
                      reported_at = ?10, due_at = ?11, closed_at = ?12, overdue = ?13, data = ?14, \
                      wake_anchor = ?15, wake_at = ?15, awaiting_follow_up = ?16, warned = ?17, extension_requested = ?18 \
                      WHERE id = ?1 AND seq = ?19",
@@ -178,9 +179,16 @@ fn case_params(
     )
 }
 
+/// `cases NOT INDEXED` in a lookup by id: the rowid is used all the same, and the partial index
+/// `cases_wake` is not weighed, which would make SQLite prepare the statement again at every
+/// new id (a parameter that might decide whether a partial index applies forces that).
 pub fn case(c: &Connection, id: i64) -> Result<Option<Case>> {
-    let data: Option<String> =
-        c.query_row("SELECT data FROM cases WHERE id = ?1", [id], |r| r.get(0)).optional().map_err(backend)?;
+    let data: Option<String> = c
+        .prepare_cached("SELECT data FROM cases NOT INDEXED WHERE id = ?1")
+        .map_err(backend)?
+        .query_row([id], |r| r.get(0))
+        .optional()
+        .map_err(backend)?;
     data.map(|d| from_json(&d)).transpose()
 }
 

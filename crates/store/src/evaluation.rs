@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use yiwang_domain::case::Case;
 use yiwang_domain::codes::AreaCode;
 use yiwang_domain::evaluation::{Contribution, Counters, Dim, Facts};
 
@@ -30,6 +31,9 @@ pub struct EvaluationChange {
 pub trait Evaluation: Send + Sync {
     /// The stored facts of a case.
     async fn facts(&self, case_id: i64) -> Result<Option<Facts>>;
+
+    /// A case and its stored facts, in one read: what the engine needs for every step.
+    async fn case_with_facts(&self, case_id: i64) -> Result<Option<(Case, Option<Facts>)>>;
 
     /// The facts of cases whose grid lies under `area`, by case id, in pages (for drill-down
     /// lists and rebuilds).
@@ -78,7 +82,7 @@ pub fn prefix_upper(prefix: &str) -> Option<String> {
 }
 
 /// Checks that a change's facts belong to its case as it is after the change.
-pub fn check_facts(case: &yiwang_domain::case::Case, e: &EvaluationChange) -> Result<()> {
+pub fn check_facts(case: &Case, e: &EvaluationChange) -> Result<()> {
     if e.facts.case_id != case.id || e.facts.seq != case.seq {
         return Err(crate::StoreError::Backend(format!(
             "evaluation facts of case {} at event {} do not match the case at event {}",

@@ -5,10 +5,12 @@
 //! - `yiwang migrate`        bring the database schema up to date and stop
 //! - `yiwang account add-staff`  create a staff account (the first administrators) on the server
 //! - `yiwang audit verify`   check the whole tamper-evident record
+//! - `yiwang bench …`       the benchmarks (see BENCHMARKS.md)
 //! - `yiwang evaluation rebuild|verify`  recompute evaluation (考核) from the event log and store
 //!   it, or compare it with what was kept
 
 mod accounts;
+mod bench;
 mod demo;
 mod supervision;
 
@@ -91,6 +93,14 @@ enum Command {
         #[command(subcommand)]
         command: EvaluationCommand,
     },
+    /// Benchmarks, each on a fresh store of its own (see BENCHMARKS.md).
+    Bench {
+        /// Keep the benchmark's store afterwards and say where it is.
+        #[arg(long, global = true)]
+        keep: bool,
+        #[command(subcommand)]
+        scenario: bench::Scenario,
+    },
 }
 
 #[derive(Subcommand)]
@@ -150,6 +160,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit { command: AuditCommand::Verify } => return verify(&cli).await,
         Command::Evaluation { command } => return evaluation(&cli, command).await,
+        Command::Bench { keep, scenario } => {
+            let bench = bench::Bench { database: cli.database.clone(), rules: rules(&cli)?, keep: *keep };
+            scenario.run(&bench).await?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -166,7 +166,11 @@ pub async fn run(store: Arc<dyn Store>) {
     let c = life(s, &mut m, "110101002001002", T0.plus_ms(2 * DAY_MS), 2 * DAY_MS / MINUTE_MS).await;
     for id in [a.id, b.id, c.id] {
         assert_eq!(s.facts(id).await.unwrap().as_ref(), m.facts.get(&id), "facts of case {id}");
+        let (case, facts) = s.case_with_facts(id).await.unwrap().expect("the case exists");
+        assert_eq!(Some(&case), s.case(id).await.unwrap().as_ref(), "case {id} read with its facts");
+        assert_eq!(facts.as_ref(), m.facts.get(&id), "facts of case {id} read with the case");
     }
+    assert!(s.case_with_facts(a.id + 1_000).await.unwrap().is_none());
     for (dim, key) in [
         (Dim::Area, "11"),
         (Dim::Area, "110101"),

@@ -1,7 +1,7 @@
 //! `yiwang demo`: one real district with 90 days of simulated history, reproducible from a seed.
 
 mod accounts;
-mod district;
+pub(crate) mod district;
 mod history;
 
 use std::sync::Arc;
