@@ -10,7 +10,8 @@ fn main() {
     let web = manifest.join("../../web").canonicalize().expect("the web/ folder beside crates/");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("dist");
 
-    for input in ["src", "public", "index.html", "package.json", "package-lock.json", "vite.config.ts", "tsconfig.json"] {
+    for input in ["src", "public", "index.html", "package.json", "package-lock.json", "vite.config.ts", "tsconfig.json"]
+    {
         println!("cargo:rerun-if-changed={}", web.join(input).display());
     }
 

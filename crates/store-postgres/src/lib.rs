@@ -12,6 +12,7 @@
 mod accounts;
 mod attachments;
 mod evaluation;
+mod import;
 mod notifications;
 mod open311;
 mod rows;
@@ -192,6 +193,14 @@ impl Store for PostgresStore {
         let (tx, rx) = oneshot::channel();
         self.writer.send(writer::Job { changes, reply: tx }).map_err(|_| backend_msg("the writer task has stopped"))?;
         rx.await.map_err(|_| backend_msg("the writer task has stopped"))?
+    }
+
+    async fn import_history(
+        &self,
+        histories: Vec<yiwang_store::import::History>,
+        counters: yiwang_domain::evaluation::Contribution,
+    ) -> Result<LedgerHead> {
+        self.import(histories, counters).await
     }
 
     async fn case(&self, id: i64) -> Result<Option<Case>> {

@@ -24,9 +24,11 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use tokio::sync::oneshot;
 use yiwang_domain::audit::{CaseHead, LedgerEntry};
 use yiwang_domain::case::{Case, Event};
+use yiwang_domain::evaluation::Contribution;
 use yiwang_domain::geo::Point;
 use yiwang_domain::taxonomy::SubclassId;
 use yiwang_domain::time::Timestamp;
+use yiwang_store::import::History;
 use yiwang_store::{CaseFilter, Change, LedgerHead, Reference, Result, Store, StoreError};
 
 /// Embedded migrations, applied in order at open.
@@ -283,6 +285,10 @@ impl Store for SqliteStore {
         let (tx, rx) = oneshot::channel();
         self.writer.send(Job::Commit(changes, tx)).map_err(|_| backend("the writer thread has stopped"))?;
         rx.await.map_err(|_| backend("the writer thread has stopped"))?
+    }
+
+    async fn import_history(&self, histories: Vec<History>, counters: Contribution) -> Result<LedgerHead> {
+        self.write(move |t| rows::import_history(t, &histories, &counters)).await
     }
 
     async fn case(&self, id: i64) -> Result<Option<Case>> {

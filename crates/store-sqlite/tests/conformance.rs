@@ -99,3 +99,10 @@ async fn notifications_story() {
     let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
     conformance::notifications::run(Arc::new(store)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    conformance::import::run(Arc::new(store)).await;
+}

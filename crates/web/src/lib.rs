@@ -23,11 +23,7 @@ pub struct Asset {
 /// The file at `path` (without the leading slash), if the build has one.
 pub fn asset(path: &str) -> Option<Asset> {
     let file = Dist::get(path)?;
-    Some(Asset {
-        bytes: file.data,
-        mime: file.metadata.mimetype().to_owned(),
-        immutable: path.starts_with("assets/"),
-    })
+    Some(Asset { bytes: file.data, mime: file.metadata.mimetype().to_owned(), immutable: path.starts_with("assets/") })
 }
 
 /// The single page that every front-end route is answered with.
