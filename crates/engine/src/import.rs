@@ -25,6 +25,11 @@ impl Draft {
     pub fn case(&self) -> &Case {
         &self.case
     }
+
+    /// When its latest event happened.
+    pub fn last_at(&self) -> Timestamp {
+        self.events.last().expect("a draft has its report event").at
+    }
 }
 
 /// Finished histories ready to store together, with the sum of what they add to evaluation.

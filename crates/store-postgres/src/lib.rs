@@ -225,6 +225,19 @@ impl Store for PostgresStore {
         Ok(conn.query_one(&st, &[]).await.map_err(backend)?.get(0))
     }
 
+    async fn storage_bytes(&self) -> Result<u64> {
+        let conn = self.conn().await?;
+        let row = conn
+            .query_one(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'",
+                &[],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(row.try_get::<_, i64>(0).map_err(backend)?.max(0) as u64)
+    }
+
     async fn case_heads(&self, after_id: i64, limit: u32) -> Result<Vec<CaseHead>> {
         rows::case_heads(&self.conn().await?, after_id, limit).await
     }

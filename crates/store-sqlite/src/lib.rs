@@ -312,6 +312,17 @@ impl Store for SqliteStore {
         self.read(|c| c.query_row("SELECT count(*) FROM cases", [], |r| r.get(0)).map_err(backend)).await
     }
 
+    async fn storage_bytes(&self) -> Result<u64> {
+        self.read(|c| {
+            c.query_row("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n.max(0) as u64)
+            .map_err(backend)
+        })
+        .await
+    }
+
     async fn case_heads(&self, after_id: i64, limit: u32) -> Result<Vec<CaseHead>> {
         self.read(move |c| rows::case_heads(c, after_id, limit)).await
     }

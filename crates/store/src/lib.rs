@@ -152,6 +152,8 @@ pub trait Store:
     /// Open cases of a subclass reported since `since` inside the box (south-west, north-east).
     async fn open_cases_near(&self, subclass: SubclassId, sw: Point, ne: Point, since: Timestamp) -> Result<Vec<Case>>;
     async fn count_cases(&self) -> Result<i64>;
+    /// Bytes the store's data and indexes occupy (for capacity planning).
+    async fn storage_bytes(&self) -> Result<u64>;
 
     /// Audit trail, in pages: case heads by id, events by (case id, seq), ledger by position.
     async fn case_heads(&self, after_id: i64, limit: u32) -> Result<Vec<CaseHead>>;

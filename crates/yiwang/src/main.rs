@@ -5,10 +5,12 @@
 //! - `yiwang migrate`        bring the database schema up to date and stop
 //! - `yiwang account add-staff`  create a staff account (the first administrators) on the server
 //! - `yiwang audit verify`   check the whole tamper-evident record
+//! - `yiwang bench city|…`  benchmarks that print the machine, the command and the numbers
 //! - `yiwang evaluation rebuild|verify`  recompute evaluation (考核) from the event log and store
 //!   it, or compare it with what was kept
 
 mod accounts;
+mod bench;
 mod demo;
 mod supervision;
 
@@ -85,6 +87,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Benchmarks any user can run: each prints the machine, the command and the numbers.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
     /// Evaluation (考核): the counters kept with every change.
     Evaluation {
         #[command(subcommand)]
@@ -149,6 +156,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit { command: AuditCommand::Verify } => return verify(&cli).await,
         Command::Evaluation { command } => return evaluation(&cli, command).await,
+        Command::Bench { command } => {
+            println!("{}", bench::describe_machine());
+            println!("command: {}", std::env::args().collect::<Vec<_>>().join(" "));
+            match command {
+                bench::BenchCommand::City(options) => {
+                    let engine = Arc::new(engine(&cli).await?);
+                    bench::city::run(engine, options, cli.supervision.policy()?).await?;
+                }
+                bench::BenchCommand::Http(options) => {
+                    let engine = Arc::new(engine(&cli).await?);
+                    let listener = yiwang_server::bind(cli.listen).await.with_context(|| format!("listening on {}", cli.listen))?;
+                    let (app, beside) = app(&cli, engine.clone())?;
+                    bench::http::run(engine, app, listener, options).await?;
+                    beside.stop().await;
+                }
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -204,22 +228,39 @@ fn rules(cli: &Cli) -> anyhow::Result<Rules> {
 }
 
 async fn serve(cli: &Cli, engine: Arc<Engine>) -> anyhow::Result<()> {
-    let policy = cli.supervision.policy()?;
     let listener = yiwang_server::bind(cli.listen).await.with_context(|| format!("listening on {}", cli.listen))?;
     let addr = listener.local_addr()?;
     println!("yiwang is serving at http://{addr}/  (stop with Ctrl-C)");
-    // Webhook deliveries, the deadline scheduler and notifications run beside the server and
-    // stop with it.
+    let (app, beside) = app(cli, engine)?;
+    yiwang_server::serve(app, listener).await?;
+    beside.stop().await;
+    Ok(())
+}
+
+/// The tasks that run beside the server and stop with it: webhook deliveries, the deadline
+/// scheduler and notifications.
+struct Beside {
+    webhooks: yiwang_server::webhooks::Worker,
+    supervision: Vec<yiwang_engine::Background>,
+}
+
+impl Beside {
+    async fn stop(self) {
+        self.webhooks.stop().await;
+        for task in self.supervision {
+            task.stop().await;
+        }
+    }
+}
+
+/// The server's application with the configured sign-in and limits, and the tasks beside it.
+fn app(cli: &Cli, engine: Arc<Engine>) -> anyhow::Result<(yiwang_server::App, Beside)> {
+    let policy = cli.supervision.policy()?;
     let webhooks = yiwang_server::webhooks::start(engine.clone(), Default::default());
     let supervision = supervision::start(&engine, policy);
     let auth = yiwang_server::auth::AccountAuthenticator::new(engine.clone(), cli.auth.config());
     let app = yiwang_server::App { engine, auth: Arc::new(auth), limits: Default::default() };
-    yiwang_server::serve(app, listener).await?;
-    webhooks.stop().await;
-    for task in supervision {
-        task.stop().await;
-    }
-    Ok(())
+    Ok((app, Beside { webhooks, supervision }))
 }
 
 async fn verify(cli: &Cli) -> anyhow::Result<ExitCode> {

@@ -70,6 +70,8 @@ pub async fn run(store: Arc<dyn Store>) {
     // One case committed the ordinary way first: the import continues its ledger.
     full_life(s, "r-first", "110101001001001", T0).await;
     let before = s.ledger_head().await.unwrap();
+    let bytes = s.storage_bytes().await.unwrap();
+    assert!(bytes > 0, "a store with a case occupies some bytes");
     assert_eq!(s.notification_cursor().await.unwrap(), 0, "the notifier has not run yet");
 
     let first = s.allocate_case_ids(3).await.unwrap();
