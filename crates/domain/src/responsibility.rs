@@ -6,6 +6,8 @@
 //! 2. otherwise the unit of the subclass's unit kind that serves the grid (the deepest wins);
 //! 3. otherwise locality fallback (属地兜底): the street office of the grid's street owns it.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::Refusal;
@@ -63,12 +65,22 @@ pub struct Assignment {
 pub struct ResponsibilityList {
     units: Vec<Unit>,
     duties: Vec<Duty>,
+    /// Positions in `units` by id, and by kind and then area (the first unit listed wins), so
+    /// that a city's thousands of units cost a few hash lookups per case, not a walk.
+    by_id: HashMap<String, usize>,
+    by_kind: HashMap<String, HashMap<String, usize>>,
 }
 
 impl ResponsibilityList {
     /// Checks that every duty names known units.
     pub fn new(units: Vec<Unit>, duties: Vec<Duty>) -> Result<ResponsibilityList, Refusal> {
-        let list = ResponsibilityList { units, duties };
+        let mut by_id = HashMap::new();
+        let mut by_kind: HashMap<String, HashMap<String, usize>> = HashMap::new();
+        for (i, u) in units.iter().enumerate() {
+            by_id.entry(u.id.clone()).or_insert(i);
+            by_kind.entry(u.kind.clone()).or_default().entry(u.area.as_str().to_owned()).or_insert(i);
+        }
+        let list = ResponsibilityList { units, duties, by_id, by_kind };
         for d in &list.duties {
             for id in std::iter::once(&d.lead).chain(&d.assisting) {
                 list.require_unit("unit", id)?;
@@ -86,7 +98,7 @@ impl ResponsibilityList {
     }
 
     pub fn unit(&self, id: &str) -> Option<&Unit> {
-        self.units.iter().find(|u| u.id == id)
+        self.by_id.get(id).map(|&i| &self.units[i])
     }
 
     pub fn require_unit(&self, field: &str, id: &str) -> Result<&Unit, Refusal> {
@@ -109,9 +121,8 @@ impl ResponsibilityList {
             return Ok(Assignment { lead: u.id.clone(), assisting: vec![], basis: Basis::UnitKind });
         }
         let street = grid.at_level(Level::Street);
-        self.units
-            .iter()
-            .find(|u| u.kind == STREET_OFFICE && Some(&u.area) == street.as_ref())
+        street
+            .and_then(|s| self.of_kind_at(STREET_OFFICE, s.as_str()))
             .map(|u| Assignment { lead: u.id.clone(), assisting: vec![], basis: Basis::Locality })
             .ok_or_else(|| {
                 Refusal::new(
@@ -122,8 +133,18 @@ impl ResponsibilityList {
             })
     }
 
+    /// The unit of `kind` serving the deepest node on the grid's path up to the province.
     fn deepest_of_kind(&self, kind: &str, grid: &AreaCode) -> Option<&Unit> {
-        self.units.iter().filter(|u| u.kind == kind && u.area.covers(grid)).max_by_key(|u| u.area.as_str().len())
+        let code = grid.as_str();
+        Level::ALL
+            .iter()
+            .rev()
+            .filter(|l| l.digits() <= code.len())
+            .find_map(|l| self.of_kind_at(kind, &code[..l.digits()]))
+    }
+
+    fn of_kind_at(&self, kind: &str, area: &str) -> Option<&Unit> {
+        self.by_kind.get(kind)?.get(area).map(|&i| &self.units[i])
     }
 }
 

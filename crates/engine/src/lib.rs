@@ -15,6 +15,7 @@ pub mod notifier;
 pub mod scheduler;
 
 pub mod evaluation;
+pub mod import;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -224,6 +225,14 @@ impl Engine {
     /// Like [`Engine::report`], with an id reserved beforehand (`Store::allocate_case_ids`), for
     /// imports and simulations that must give the same ids on every run.
     pub async fn report_as(&self, id: i64, input: NewReport, reporter: &Actor, at: Timestamp) -> Result<Case> {
+        let (case, event) = self.open(id, input, reporter, at)?;
+        let evaluation = self.evaluation(None, &event).await?;
+        self.commit(vec![Change { case: case.clone(), event, evaluation: Some(evaluation) }]).await?;
+        Ok(case)
+    }
+
+    /// Checks a report, locates it to its unit grid and opens the case, in memory.
+    fn open(&self, id: i64, input: NewReport, reporter: &Actor, at: Timestamp) -> Result<(Case, Event)> {
         let location = Point::new_checked(input.location.lon, input.location.lat)?;
         let description = input.description.trim();
         if description.is_empty() {
@@ -250,10 +259,7 @@ impl Engine {
             channel: input.channel,
             photos: input.photos,
         };
-        let (case, event) = case::open(id, report, reporter, at, &self.rules)?;
-        let evaluation = self.evaluation(None, &event).await?;
-        self.commit(vec![Change { case: case.clone(), event, evaluation: Some(evaluation) }]).await?;
-        Ok(case)
+        Ok(case::open(id, report, reporter, at, &self.rules)?)
     }
 
     /// What a change does to evaluation: the case's facts after `event`, and the difference

@@ -69,8 +69,12 @@ async fn world() -> World {
         });
     }
     engine.import_reference(reference).await.unwrap();
-    let app =
-        router(App { engine: engine.clone(), auth: Arc::new(TestAuth(engine.clone())), limits: Default::default(), demo: None });
+    let app = router(App {
+        engine: engine.clone(),
+        auth: Arc::new(TestAuth(engine.clone())),
+        limits: Default::default(),
+        demo: None,
+    });
     World { engine, app, _dir: dir }
 }
 

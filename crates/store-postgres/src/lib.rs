@@ -12,6 +12,7 @@
 mod accounts;
 mod attachments;
 mod evaluation;
+mod import;
 mod notifications;
 mod open311;
 mod rows;
@@ -196,6 +197,14 @@ impl Store for PostgresStore {
         rx.await.map_err(|_| backend_msg("the writer task has stopped"))?
     }
 
+    async fn import_history(
+        &self,
+        histories: Vec<yiwang_store::import::History>,
+        counters: yiwang_domain::evaluation::Contribution,
+    ) -> Result<LedgerHead> {
+        self.import(histories, counters).await
+    }
+
     async fn case(&self, id: i64) -> Result<Option<Case>> {
         rows::case(&self.conn().await?, id).await
     }
@@ -233,6 +242,19 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<Vec<(SubclassId, i64)>> {
         rows::reported_by_subclass(&self.conn().await?, area, since, limit).await
+    }
+
+    async fn storage_bytes(&self) -> Result<u64> {
+        let conn = self.conn().await?;
+        let row = conn
+            .query_one(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'",
+                &[],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(row.try_get::<_, i64>(0).map_err(backend)?.max(0) as u64)
     }
 
     async fn case_heads(&self, after_id: i64, limit: u32) -> Result<Vec<CaseHead>> {

@@ -127,3 +127,12 @@ async fn workbench_story() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_story() {
+    in_fresh_schema("import", |url| async move {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        conformance::import::run(Arc::new(store)).await;
+    })
+    .await;
+}

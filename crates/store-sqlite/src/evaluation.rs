@@ -57,15 +57,21 @@ fn facts_of(data: &str) -> Result<Facts> {
 /// Writes a change's facts and adds its delta; inside the commit's savepoint.
 pub fn apply(t: &Transaction, case: &Case, e: &EvaluationChange) -> Result<()> {
     check_facts(case, e)?;
-    t.prepare_cached(UPSERT_FACTS)
-        .map_err(backend)?
-        .execute(params![case.id, e.facts.seq, e.facts.grid.as_str(), json(&e.facts)])
-        .map_err(backend)?;
+    insert_facts(t, &e.facts)?;
     add(t, &e.delta)
 }
 
+/// Writes a case's facts, replacing what it had.
+pub fn insert_facts(t: &Connection, f: &Facts) -> Result<()> {
+    t.prepare_cached(UPSERT_FACTS)
+        .map_err(backend)?
+        .execute(params![f.case_id, f.seq, f.grid.as_str(), json(f)])
+        .map_err(backend)?;
+    Ok(())
+}
+
 /// Adds a contribution to the counters and buckets (skipping entries that add nothing).
-fn add(t: &Connection, c: &Contribution) -> Result<()> {
+pub fn add(t: &Connection, c: &Contribution) -> Result<()> {
     if !c.counters.is_empty() {
         let mut st = t.prepare_cached(add_counters_sql()).map_err(backend)?;
         for (k, v) in c.counters.iter().filter(|(_, v)| !v.is_zero()) {

@@ -27,9 +27,11 @@ use tokio::sync::oneshot;
 use yiwang_domain::audit::{CaseHead, LedgerEntry};
 use yiwang_domain::case::{Case, Event};
 use yiwang_domain::codes::AreaCode;
+use yiwang_domain::evaluation::Contribution;
 use yiwang_domain::geo::Point;
 use yiwang_domain::taxonomy::SubclassId;
 use yiwang_domain::time::Timestamp;
+use yiwang_store::import::History;
 use yiwang_store::{CaseFilter, Change, LedgerHead, OpenCounts, Reference, Result, Store, StoreError};
 
 /// Embedded migrations, applied in order at open.
@@ -336,6 +338,10 @@ impl Store for SqliteStore {
         rx.await.map_err(|_| backend("the writer thread has stopped"))?
     }
 
+    async fn import_history(&self, histories: Vec<History>, counters: Contribution) -> Result<LedgerHead> {
+        self.write(move |t| rows::import_history(t, &histories, &counters)).await
+    }
+
     async fn case(&self, id: i64) -> Result<Option<Case>> {
         self.read(move |c| rows::case(c, id)).await
     }
@@ -375,6 +381,17 @@ impl Store for SqliteStore {
     ) -> Result<Vec<(SubclassId, i64)>> {
         let area = area.clone();
         self.read(move |c| rows::reported_by_subclass(c, &area, since, limit)).await
+    }
+
+    async fn storage_bytes(&self) -> Result<u64> {
+        self.read(|c| {
+            c.query_row("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n.max(0) as u64)
+            .map_err(backend)
+        })
+        .await
     }
 
     async fn case_heads(&self, after_id: i64, limit: u32) -> Result<Vec<CaseHead>> {

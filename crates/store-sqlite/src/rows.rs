@@ -5,12 +5,14 @@ use yiwang_domain::Refusal;
 use yiwang_domain::audit::{self, CaseHead, Hash, LedgerEntry};
 use yiwang_domain::case::{Case, Event, Role, State};
 use yiwang_domain::codes::AreaCode;
+use yiwang_domain::evaluation::Contribution;
 use yiwang_domain::geo::Point;
 use yiwang_domain::jurisdiction::{Area, Grid};
 use yiwang_domain::responsibility::{Duty, Unit};
 use yiwang_domain::staff::Staff;
 use yiwang_domain::taxonomy::SubclassId;
 use yiwang_domain::time::Timestamp;
+use yiwang_store::import::History;
 use yiwang_store::{CaseFilter, CaseOrder, Change, LedgerHead, OpenCounts, Reference, Result, StoreError, schedule};
 
 use crate::backend;
@@ -42,26 +44,7 @@ pub fn apply(t: &Transaction, changes: &[Change], ledger: &mut LedgerHead) -> Re
         }
         let expected = event.seq - 1;
         if expected == 0 {
-            let mut ins = t
-                .prepare_cached(
-                    "INSERT INTO cases (id, state, seq, head, subclass, grid, lon, lat, lead_unit, reported_at, due_at, closed_at, overdue, data, \
-                     wake_anchor, wake_at, awaiting_follow_up, warned, extension_requested) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18) ON CONFLICT (id) DO NOTHING",
-                )
-                .map_err(backend)?;
-            let p = case_params(case);
-            let n = ins
-                .execute(params![
-                    p.0, p.1, p.2, p.3, p.4, p.5, p.6, p.7, p.8, p.9, p.10, p.11, p.12, p.13, p.14, p.15, p.16, p.17
-                ])
-                .map_err(backend)?;
-            if n == 0 {
-                return Err(StoreError::Refused(Refusal::new(
-                    "case_exists",
-                    format!("案卷 {} 已存在", case.id),
-                    format!("case {} already exists", case.id),
-                )));
-            }
+            insert_case(t, case)?;
         } else {
             // NOT INDEXED: a lookup by id, see `case`.
             let mut upd = t
@@ -94,43 +77,106 @@ pub fn apply(t: &Transaction, changes: &[Change], ledger: &mut LedgerHead) -> Re
                 });
             }
         }
-        let mut fol = t
-            .prepare_cached("INSERT OR IGNORE INTO case_followers (resident, case_id) VALUES (?1, ?2)")
-            .map_err(backend)?;
-        for f in &case.followers {
-            fol.execute(params![f, case.id]).map_err(backend)?;
-        }
+        insert_followers(t, case)?;
         let next = LedgerHead { seq: ledger.seq + 1, hash: audit::ledger_next(&ledger.hash, &event.hash) };
-        let mut ev = t
-            .prepare_cached(
-                "INSERT INTO events (case_id, seq, ledger_seq, at, actor, role, step, from_state, to_state, note, attachments, detail, prev, hash, ledger_hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            )
-            .map_err(backend)?;
-        ev.execute(params![
-            event.case_id,
-            event.seq,
-            next.seq,
-            event.at.0,
-            event.actor,
-            event.role.as_str(),
-            event.step,
-            event.from.map(State::as_str),
-            event.to.as_str(),
-            event.note,
-            json(&event.attachments),
-            event.detail,
-            &event.prev[..],
-            &event.hash[..],
-            &next.hash[..],
-        ])
-        .map_err(backend)?;
+        insert_event(t, event, next)?;
         *ledger = next;
         if let Some(e) = evaluation {
             crate::evaluation::apply(t, case, e)?;
         }
     }
     Ok(())
+}
+
+/// Inserts a new case's row; a case with this id already stored is refused.
+fn insert_case(t: &Transaction, case: &Case) -> Result<()> {
+    let mut ins = t
+        .prepare_cached(
+            "INSERT INTO cases (id, state, seq, head, subclass, grid, lon, lat, lead_unit, reported_at, due_at, closed_at, overdue, data, \
+             wake_anchor, wake_at, awaiting_follow_up, warned, extension_requested) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18) ON CONFLICT (id) DO NOTHING",
+        )
+        .map_err(backend)?;
+    let p = case_params(case);
+    let n = ins
+        .execute(params![
+            p.0, p.1, p.2, p.3, p.4, p.5, p.6, p.7, p.8, p.9, p.10, p.11, p.12, p.13, p.14, p.15, p.16, p.17
+        ])
+        .map_err(backend)?;
+    if n == 0 {
+        return Err(StoreError::Refused(Refusal::new(
+            "case_exists",
+            format!("案卷 {} 已存在", case.id),
+            format!("case {} already exists", case.id),
+        )));
+    }
+    Ok(())
+}
+
+fn insert_followers(t: &Transaction, case: &Case) -> Result<()> {
+    let mut fol = t
+        .prepare_cached("INSERT OR IGNORE INTO case_followers (resident, case_id) VALUES (?1, ?2)")
+        .map_err(backend)?;
+    for f in &case.followers {
+        fol.execute(params![f, case.id]).map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// Inserts an event at its place in the ledger.
+fn insert_event(t: &Transaction, event: &Event, at: LedgerHead) -> Result<()> {
+    let mut ev = t
+        .prepare_cached(
+            "INSERT INTO events (case_id, seq, ledger_seq, at, actor, role, step, from_state, to_state, note, attachments, detail, prev, hash, ledger_hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        )
+        .map_err(backend)?;
+    ev.execute(params![
+        event.case_id,
+        event.seq,
+        at.seq,
+        event.at.0,
+        event.actor,
+        event.role.as_str(),
+        event.step,
+        event.from.map(State::as_str),
+        event.to.as_str(),
+        event.note,
+        json(&event.attachments),
+        event.detail,
+        &event.prev[..],
+        &event.hash[..],
+        &at.hash[..],
+    ])
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// Appends whole case histories (see `Store::import_history`) inside one transaction.
+pub fn import_history(t: &Transaction, histories: &[History], counters: &Contribution) -> Result<LedgerHead> {
+    let start = ledger_head(t)?;
+    let mut ledger = start;
+    for h in histories {
+        h.check()?;
+        insert_case(t, &h.case)?;
+        insert_followers(t, &h.case)?;
+        for event in &h.events {
+            ledger = LedgerHead { seq: ledger.seq + 1, hash: audit::ledger_next(&ledger.hash, &event.hash) };
+            insert_event(t, event, ledger)?;
+        }
+        crate::evaluation::insert_facts(t, &h.facts)?;
+    }
+    crate::evaluation::add(t, counters)?;
+    t.execute("UPDATE ledger_head SET seq = ?1, hash = ?2 WHERE id = 1", params![ledger.seq, &ledger.hash[..]])
+        .map_err(backend)?;
+    for cursor in ["notification_cursor", "webhook_cursor"] {
+        t.execute(
+            &format!("UPDATE {cursor} SET ledger_seq = ?1 WHERE ledger_seq = ?2"),
+            params![ledger.seq, start.seq],
+        )
+        .map_err(backend)?;
+    }
+    Ok(ledger)
 }
 
 /// The row of a case: its columns in the order of `INSERT INTO cases`.

@@ -115,3 +115,10 @@ async fn workbench_story() {
     let backfill = conformance::schedule::backfill_of(include_str!("../migrations/0008_workbench.sql"));
     conformance::workbench::run(Arc::new(store), backfill, sql).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    conformance::import::run(Arc::new(store)).await;
+}

@@ -15,6 +15,7 @@ pub mod attachments;
 pub mod audit;
 pub mod conformance;
 pub mod evaluation;
+pub mod import;
 pub mod notifications;
 pub mod open311;
 pub mod schedule;
@@ -172,6 +173,18 @@ pub trait Store:
     /// Appends the changes atomically: all or none. A new case has `event.seq == 1`.
     async fn commit(&self, changes: Vec<Change>) -> Result<LedgerHead>;
 
+    /// Appends whole histories of new cases in one transaction, all or none: their events go
+    /// into the ledger in the order given, their facts are stored and `counters` (the sum of
+    /// their contributions) is added to evaluation. A case id that exists, or a history that
+    /// fails [`import::History::check`], refuses the whole batch. Cursors that followed the
+    /// ledger to its head (notifications, webhooks) move past the imported events: history is
+    /// not news.
+    async fn import_history(
+        &self,
+        histories: Vec<import::History>,
+        counters: yiwang_domain::evaluation::Contribution,
+    ) -> Result<LedgerHead>;
+
     async fn case(&self, id: i64) -> Result<Option<Case>>;
     async fn events(&self, case_id: i64) -> Result<Vec<Event>>;
     /// Newest first.
@@ -192,6 +205,8 @@ pub trait Store:
         since: Timestamp,
         limit: u32,
     ) -> Result<Vec<(SubclassId, i64)>>;
+    /// Bytes the store's data and indexes occupy (for capacity planning).
+    async fn storage_bytes(&self) -> Result<u64>;
 
     /// Audit trail, in pages: case heads by id, events by (case id, seq), ledger by position.
     async fn case_heads(&self, after_id: i64, limit: u32) -> Result<Vec<CaseHead>>;

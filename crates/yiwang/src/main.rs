@@ -99,7 +99,7 @@ enum Command {
         #[arg(long, global = true)]
         keep: bool,
         #[command(subcommand)]
-        scenario: bench::Scenario,
+        command: bench::BenchCommand,
     },
 }
 
@@ -160,10 +160,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit { command: AuditCommand::Verify } => return verify(&cli).await,
         Command::Evaluation { command } => return evaluation(&cli, command).await,
-        Command::Bench { keep, scenario } => {
-            let bench = bench::Bench { database: cli.database.clone(), rules: rules(&cli)?, keep: *keep };
-            scenario.run(&bench).await?;
-        }
+        Command::Bench { keep, command } => match command {
+            bench::BenchCommand::Store(scenario) => {
+                let bench = bench::Bench { database: cli.database.clone(), rules: rules(&cli)?, keep: *keep };
+                scenario.run(&bench).await?;
+            }
+            bench::BenchCommand::City(options) => {
+                println!("{}", bench::describe_machine());
+                println!("command: {}", std::env::args().collect::<Vec<_>>().join(" "));
+                let engine = Arc::new(engine(&cli).await?);
+                bench::city::run(engine, options, cli.supervision.policy()?).await?;
+            }
+            bench::BenchCommand::Http(options) => {
+                println!("{}", bench::describe_machine());
+                println!("command: {}", std::env::args().collect::<Vec<_>>().join(" "));
+                let engine = Arc::new(engine(&cli).await?);
+                let listener =
+                    yiwang_server::bind(cli.listen).await.with_context(|| format!("listening on {}", cli.listen))?;
+                let (app, beside) = app(&cli, engine.clone(), None)?;
+                bench::http::run(engine, app, listener, options).await?;
+                beside.stop().await;
+            }
+        },
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -219,22 +237,39 @@ fn rules(cli: &Cli) -> anyhow::Result<Rules> {
 }
 
 async fn serve(cli: &Cli, engine: Arc<Engine>, demo: Option<DemoSignIn>) -> anyhow::Result<()> {
-    let policy = cli.supervision.policy()?;
     let listener = yiwang_server::bind(cli.listen).await.with_context(|| format!("listening on {}", cli.listen))?;
     let addr = listener.local_addr()?;
     println!("yiwang is serving at http://{addr}/  (stop with Ctrl-C)");
-    // Webhook deliveries, the deadline scheduler and notifications run beside the server and
-    // stop with it.
+    let (app, beside) = app(cli, engine, demo)?;
+    yiwang_server::serve(app, listener).await?;
+    beside.stop().await;
+    Ok(())
+}
+
+/// The tasks that run beside the server and stop with it: webhook deliveries, the deadline
+/// scheduler and notifications.
+struct Beside {
+    webhooks: yiwang_server::webhooks::Worker,
+    supervision: Vec<yiwang_engine::Background>,
+}
+
+impl Beside {
+    async fn stop(self) {
+        self.webhooks.stop().await;
+        for task in self.supervision {
+            task.stop().await;
+        }
+    }
+}
+
+/// The server's application with the configured sign-in and limits, and the tasks beside it.
+fn app(cli: &Cli, engine: Arc<Engine>, demo: Option<DemoSignIn>) -> anyhow::Result<(yiwang_server::App, Beside)> {
+    let policy = cli.supervision.policy()?;
     let webhooks = yiwang_server::webhooks::start(engine.clone(), Default::default());
     let supervision = supervision::start(&engine, policy);
     let auth = yiwang_server::auth::AccountAuthenticator::new(engine.clone(), cli.auth.config());
     let app = yiwang_server::App { engine, auth: Arc::new(auth), limits: Default::default(), demo };
-    yiwang_server::serve(app, listener).await?;
-    webhooks.stop().await;
-    for task in supervision {
-        task.stop().await;
-    }
-    Ok(())
+    Ok((app, Beside { webhooks, supervision }))
 }
 
 async fn verify(cli: &Cli) -> anyhow::Result<ExitCode> {

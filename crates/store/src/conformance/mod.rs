@@ -22,6 +22,7 @@ use yiwang_domain::time::{MINUTE_MS, Timestamp};
 pub mod accounts;
 pub mod attachments;
 pub mod evaluation;
+pub mod import;
 pub mod notifications;
 pub mod open311;
 pub mod schedule;

@@ -9,6 +9,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use yiwang_domain::case::Rules;
@@ -44,6 +45,38 @@ scenarios! {
 
 /// SpiffWorkflow, run beside `lifecycle`.
 mod spiff;
+
+pub mod city;
+mod city_history;
+mod city_map;
+pub mod http;
+
+/// `yiwang bench …`: the scenarios on a fresh store of their own, and the city-scale and HTTP
+/// benchmarks, which run on the configured store (`--data`/`--database`, empty for `city`).
+#[derive(clap::Subcommand)]
+pub enum BenchCommand {
+    #[command(flatten)]
+    Store(Scenario),
+    /// A year of a big city's requests bulk imported, then evaluation, case search and
+    /// point → grid timed on it (use an empty --data directory or database).
+    City(city::Options),
+    /// Reports per second through the real API (`POST /api/reports`) on loopback, the server
+    /// in this process on --listen, the load from wrk (or a built-in client).
+    Http(http::Options),
+}
+
+/// The machine, as the first line of the city and HTTP benchmarks' output.
+pub fn describe_machine() -> String {
+    let m = Machine::this();
+    format!(
+        "machine: {} cores ({}), {:.1} GiB RAM; {} {}",
+        m.cores,
+        m.cpu,
+        m.ram_gib,
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
 
 /// What every scenario gets: where to run and the deployment's rules.
 pub struct Bench {
@@ -253,4 +286,37 @@ pub fn percentile<T: Copy>(sorted: &[T], q: f64) -> Option<T> {
     }
     let i = ((sorted.len() - 1) as f64 * q).round() as usize;
     Some(sorted[i])
+}
+
+/// Timings of repeated operations.
+#[derive(Default)]
+pub struct Latencies(Vec<Duration>);
+
+impl Latencies {
+    pub fn push(&mut self, d: Duration) {
+        self.0.push(d);
+    }
+
+    pub fn extend(&mut self, other: Latencies) {
+        self.0.extend(other.0);
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn first(&self) -> Duration {
+        self.0.first().copied().unwrap_or_default()
+    }
+
+    /// The `q` quantile (nearest rank), 0 ≤ q ≤ 1.
+    pub fn quantile(&self, q: f64) -> Duration {
+        let mut sorted = self.0.clone();
+        sorted.sort();
+        if sorted.is_empty() {
+            return Duration::ZERO;
+        }
+        let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+        sorted[rank - 1]
+    }
 }
