@@ -172,6 +172,31 @@ impl Polygon {
     }
 }
 
+/// The convex hull of points (Andrew's monotone chain), counter-clockwise, as a polygon: the
+/// outline of an area drawn from its grids' corners. Fewer than three distinct points give
+/// those points.
+pub fn convex_hull(points: impl IntoIterator<Item = Point>) -> Polygon {
+    let mut p: Vec<Point> = points.into_iter().filter(|p| p.lon.is_finite() && p.lat.is_finite()).collect();
+    p.sort_by(|a, b| a.lon.total_cmp(&b.lon).then(a.lat.total_cmp(&b.lat)));
+    p.dedup();
+    if p.len() < 3 {
+        return Polygon { exterior: p, holes: Vec::new() };
+    }
+    let cross = |o: Point, a: Point, b: Point| (a.lon - o.lon) * (b.lat - o.lat) - (a.lat - o.lat) * (b.lon - o.lon);
+    let mut hull: Vec<Point> = Vec::with_capacity(p.len() * 2);
+    for pass in [p.clone(), p.into_iter().rev().collect()] {
+        let start = hull.len();
+        for v in pass {
+            while hull.len() >= start + 2 && cross(hull[hull.len() - 2], hull[hull.len() - 1], v) <= 0.0 {
+                hull.pop();
+            }
+            hull.push(v);
+        }
+        hull.pop();
+    }
+    Polygon { exterior: hull, holes: Vec::new() }
+}
+
 /// Signed shoelace area of a ring (degrees², relative to `origin` for precision) and its
 /// centroid relative to `origin`.
 fn ring_moments(ring: &[Point], origin: Point) -> (f64, f64, f64) {
@@ -546,6 +571,19 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
+
+    #[test]
+    fn the_hull_of_two_rectangles_spans_both() {
+        let a = Polygon::rectangle(0.0, 0.0, 1.0, 1.0);
+        let b = Polygon::rectangle(1.0, 0.0, 2.0, 2.0);
+        let hull = convex_hull(a.exterior.iter().chain(&b.exterior).copied());
+        let mut corners: Vec<(f64, f64)> = hull.exterior.iter().map(|p| (p.lon, p.lat)).collect();
+        corners.sort_by(|x, y| x.partial_cmp(y).unwrap());
+        // (1, 1) lies inside and (1, 0) on an edge: both left out.
+        assert_eq!(corners, [(0.0, 0.0), (0.0, 1.0), (1.0, 2.0), (2.0, 0.0), (2.0, 2.0)]);
+        assert!(hull.contains(Point::new(1.5, 0.5)) && !hull.contains(Point::new(0.2, 1.5)));
+        assert_eq!(convex_hull([Point::new(1.0, 1.0), Point::new(1.0, 1.0)]).exterior.len(), 1);
+    }
 
     fn code(s: &str) -> AreaCode {
         AreaCode::parse("code", s).unwrap()

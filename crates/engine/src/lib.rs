@@ -26,7 +26,7 @@ use yiwang_domain::case::{self, Action, Actor, Case, Channel, Command, Event, Re
 use yiwang_domain::codes::AreaCode;
 use yiwang_domain::duplicates::{self, DuplicateWindow, Suggestion};
 use yiwang_domain::evaluation::{Facts, Policy, contributions};
-use yiwang_domain::geo::{GridIndex, Point};
+use yiwang_domain::geo::{GridIndex, Point, Polygon, convex_hull};
 use yiwang_domain::jurisdiction::Jurisdiction;
 use yiwang_domain::responsibility::{Assignment, ResponsibilityList};
 use yiwang_domain::staff::Staff;
@@ -78,6 +78,9 @@ pub struct Loaded {
     pub jurisdiction: Jurisdiction,
     pub grids: GridIndex,
     pub responsibility: ResponsibilityList,
+    /// The outline of every area above the grids: the convex hull of its grids' corners,
+    /// computed once per import (for maps of streets and communities).
+    pub outlines: HashMap<AreaCode, Polygon>,
     staff: HashMap<String, usize>,
 }
 
@@ -97,7 +100,14 @@ impl Loaded {
                 ));
             }
         }
-        Ok(Loaded { reference, jurisdiction, grids, responsibility, staff })
+        let mut corners: HashMap<AreaCode, Vec<Point>> = HashMap::new();
+        for g in jurisdiction.unit_grids() {
+            for area in std::iter::successors(g.code.parent(), |a| a.parent()) {
+                corners.entry(area).or_default().extend(g.polygon.exterior.iter().copied());
+            }
+        }
+        let outlines = corners.into_iter().map(|(a, points)| (a, convex_hull(points))).collect();
+        Ok(Loaded { reference, jurisdiction, grids, responsibility, outlines, staff })
     }
 
     pub fn staff(&self, id: &str) -> Option<&Staff> {

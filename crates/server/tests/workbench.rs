@@ -215,3 +215,108 @@ async fn one_case_per_state(w: &World) -> Vec<i64> {
     }
     ids
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_screen_per_level_for_staff_with_a_territory() {
+    let w = world().await;
+    let ids = one_case_per_state(&w).await;
+    let due = w.engine.case(ids[3]).await.unwrap().clock.due_at.unwrap();
+    let cmd = Command {
+        actor: Actor::system(),
+        at: due,
+        action: Action::MarkOverdue,
+        note: String::new(),
+        attachments: vec![],
+    };
+    w.engine.act(ids[3], cmd).await.unwrap();
+    // One report today, in the other street.
+    let today = NewReport {
+        subclass: SubclassId::parse("s", "E0102").unwrap(),
+        request_type: RequestType::Complaint,
+        urgency: None,
+        location: Point { lon: 116.4025, lat: 39.9005 },
+        address: String::new(),
+        description: "垃圾满溢".into(),
+        channel: Channel::Portal,
+        photos: vec![],
+    };
+    let fresh = w.engine.report(today, &Actor::resident("reporter"), Timestamp::now()).await.unwrap();
+
+    // The district's leader, on the own node by default.
+    let (status, s) = get(&w, "/api/screen", "lead-in").await;
+    assert_eq!(status, StatusCode::OK, "{s}");
+    assert_eq!((s["area"]["code"].as_str(), s["area"]["level"].as_str()), (Some("110101"), Some("county")));
+    assert_eq!((s["open"].as_i64(), s["overdue"].as_i64(), s["warning"].as_i64()), (Some(7), Some(1), Some(0)));
+    assert_eq!((s["reported_today"].as_i64(), s["closed_today"].as_i64()), (Some(1), Some(0)));
+    let children: Vec<(String, i64, i64)> = s["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["code"].as_str().unwrap().to_owned(), c["open"].as_i64().unwrap(), c["overdue"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(children, [("110101001".into(), 6, 1), ("110101002".into(), 1, 0)]);
+    assert_eq!(s["children"][0]["name"], "东华门街道");
+    let days = s["days"].as_array().unwrap();
+    assert_eq!(days.len(), 30);
+    assert_eq!(
+        (days[29]["reported"].as_i64(), days[..29].iter().map(|d| d["reported"].as_i64().unwrap()).sum::<i64>()),
+        (Some(1), 0)
+    );
+    assert_eq!(s["top_kinds"].as_array().unwrap().len(), 1, "only today's report is in the last 30 days");
+    assert_eq!((s["top_kinds"][0]["subclass"].as_str(), s["top_kinds"][0]["count"].as_i64()), (Some("E0102"), Some(1)));
+    let overdue: Vec<i64> = s["most_overdue"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+    assert_eq!(overdue, [ids[3]]);
+    assert!(fresh.id > ids[6]);
+
+    // A community's children are its grids; a grid has none.
+    let (_, s) = get(&w, "/api/screen?area=110101001001", "disp-in").await;
+    let grids: Vec<&str> = s["children"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+    assert_eq!(grids, ["110101001001001", "110101001001002"]);
+    assert_eq!((s["children"][0]["open"].as_i64(), s["children"][1]["open"].as_i64()), (Some(6), Some(0)));
+    let (status, s) = get(&w, "/api/screen", "grid-in").await;
+    assert_eq!((status, s["area"]["level"].as_str(), s["open"].as_i64()), (StatusCode::OK, Some("grid"), Some(6)));
+    assert!(s["children"].as_array().unwrap().is_empty());
+
+    // Who may see which screen: outside the territory is 404, like a node that does not exist.
+    let cases: &[(&str, &str, u16)] = &[
+        ("sup-in", "", 200),
+        ("sup-in", "110101001001001", 200),
+        ("sup-in", "110101", 404),
+        ("sup-in", "110101002", 404),
+        ("sup-out", "110101001", 404),
+        ("grid-out", "110101001001001", 404),
+        ("op-in", "110101003", 404),
+        ("op-in", "999", 400),
+        ("insp-in", "", 200),
+        ("chief-in", "110101002001", 200),
+        ("h-lead", "", 403),
+        ("resident:reporter", "", 403),
+        ("sysadmin", "", 403),
+        ("", "", 401),
+    ];
+    let mut wrong = Vec::new();
+    for (who, area, want) in cases {
+        let (status, body) = get(&w, &format!("/api/screen?area={area}"), who).await;
+        if status.as_u16() != *want {
+            wrong.push(format!("{who} {area}: expected {want}, got {status} {body}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[tokio::test]
+async fn areas_have_outlines_from_their_grids() {
+    let w = world().await;
+    let (status, o) = get(&w, "/api/areas/110101001/outline", "").await;
+    assert_eq!(status, StatusCode::OK, "{o}");
+    assert_eq!(o["name"], "东华门街道");
+    let ring = o["geometry"]["coordinates"][0].as_array().unwrap();
+    // The two grids side by side: one rectangle, closed.
+    assert_eq!(ring.len(), 5, "{ring:?}");
+    assert_eq!(ring.first(), ring.last());
+    let lons: Vec<f64> = ring.iter().map(|p| p[0].as_f64().unwrap()).collect();
+    assert_eq!(lons.iter().cloned().fold(f64::INFINITY, f64::min), 116.40);
+    assert!((lons.iter().cloned().fold(f64::NEG_INFINITY, f64::max) - 116.402).abs() < 1e-9);
+    assert_eq!(get(&w, "/api/areas/110101009/outline", "").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get(&w, "/api/areas/110101001001001/outline", "").await.0, StatusCode::NOT_FOUND);
+}

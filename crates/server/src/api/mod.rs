@@ -9,6 +9,7 @@ pub mod evaluation;
 pub mod live;
 pub mod notifications;
 pub mod reference;
+pub mod screen;
 pub mod visibility;
 pub mod webhooks;
 pub mod workbench;
@@ -45,6 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(notifications::router())
         .merge(webhooks::router())
         .merge(workbench::router())
+        .merge(screen::router())
 }
 
 /// Statuses every operation may answer, whatever it documents itself: bad input (400), a body

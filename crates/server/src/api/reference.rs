@@ -8,7 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use yiwang_domain::Lang;
 use yiwang_domain::codes::AreaCode;
-use yiwang_domain::geo::Point;
+use yiwang_domain::geo::{Point, Polygon};
 use yiwang_domain::jurisdiction::GridKind;
 
 use crate::AppState;
@@ -20,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(areas))
         .routes(routes!(grids))
         .routes(routes!(grid))
+        .routes(routes!(outline))
         .routes(routes!(locate))
         .routes(routes!(taxonomy))
         .routes(routes!(units))
@@ -77,7 +78,8 @@ pub struct GridQuery {
     pub area: Option<String>,
 }
 
-fn grid_view(g: &yiwang_domain::jurisdiction::Grid) -> GridView {
+/// A polygon as a GeoJSON Polygon geometry (rings closed).
+fn geometry(polygon: &Polygon) -> serde_json::Value {
     let ring = |r: &Vec<Point>| {
         let mut v: Vec<[f64; 2]> = r.iter().map(|p| [p.lon, p.lat]).collect();
         if v.first() != v.last()
@@ -87,8 +89,12 @@ fn grid_view(g: &yiwang_domain::jurisdiction::Grid) -> GridView {
         }
         v
     };
-    let mut rings = vec![ring(&g.polygon.exterior)];
-    rings.extend(g.polygon.holes.iter().map(ring));
+    let mut rings = vec![ring(&polygon.exterior)];
+    rings.extend(polygon.holes.iter().map(ring));
+    serde_json::json!({"type": "Polygon", "coordinates": rings})
+}
+
+fn grid_view(g: &yiwang_domain::jurisdiction::Grid) -> GridView {
     GridView {
         code: g.code.to_string(),
         name: g.name.clone(),
@@ -99,7 +105,7 @@ fn grid_view(g: &yiwang_domain::jurisdiction::Grid) -> GridView {
         }
         .into(),
         members: g.members.clone(),
-        geometry: serde_json::json!({"type": "Polygon", "coordinates": rings}),
+        geometry: geometry(&g.polygon),
     }
 }
 
@@ -130,6 +136,34 @@ async fn grid(State(app): State<AppState>, Path(code): Path<String>) -> Result<J
         .grid(&code)
         .ok_or_else(|| ApiError::not_found(format!("网格 {code} 不存在"), format!("grid {code} does not exist")))?;
     Ok(Json(grid_view(g)))
+}
+
+/// An area's outline.
+#[derive(Serialize, ToSchema)]
+pub struct OutlineView {
+    pub code: String,
+    pub name: String,
+    /// GeoJSON Polygon geometry (WGS-84 lon/lat): the convex hull of the area's grids, so it
+    /// may take in some ground between them; grids themselves come from `GET /api/grids?area=`.
+    #[schema(value_type = Object)]
+    pub geometry: serde_json::Value,
+}
+
+/// The outline of an area above the grids (a street, a community, a district), for maps.
+#[utoipa::path(get, path = "/api/areas/{code}/outline", tag = "reference", params(("code" = String, Path, description = "2- to 12-digit area code")),
+    responses((status = 200, body = OutlineView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn outline(State(app): State<AppState>, Path(code): Path<String>) -> Result<Json<OutlineView>, ApiError> {
+    let code = AreaCode::parse("code", &code)?;
+    let loaded = app.0.engine.loaded();
+    match (loaded.jurisdiction.area(&code), loaded.outlines.get(&code)) {
+        (Some(a), Some(p)) => {
+            Ok(Json(OutlineView { code: code.to_string(), name: a.name.clone(), geometry: geometry(p) }))
+        }
+        _ => Err(ApiError::not_found(
+            format!("区域 {code} 不存在或没有网格"),
+            format!("area {code} does not exist or has no grids"),
+        )),
+    }
 }
 
 #[derive(Deserialize, IntoParams)]

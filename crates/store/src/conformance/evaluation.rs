@@ -217,6 +217,20 @@ pub async fn run(store: Arc<dyn Store>) {
             assert_eq!(got, m.by_key(dim, prefix, len, from, to), "by key {} “{prefix}” {len:?}", dim.as_str());
         }
     }
+    // Day by day: each day's row as the sum over that day alone; days without a row left out.
+    for (dim, key) in [(Dim::Area, "110101"), (Dim::Area, "110101002001002"), (Dim::Unit, "cgzf")] {
+        let got = s.counters_by_day(dim, key, d0, d2 + 40).await.unwrap();
+        let days: Vec<u32> = got.iter().map(|(d, _)| *d).collect();
+        assert!(!got.is_empty() && days.windows(2).all(|w| w[0] < w[1]), "{key}: {days:?}");
+        for (day, counters) in &got {
+            assert_eq!(counters, &m.sum(dim, key, *day, *day).0, "{key} on {day}");
+        }
+        let total = got.iter().fold(Default::default(), |mut t: yiwang_domain::evaluation::Counters, (_, c)| {
+            t.add(c);
+            t
+        });
+        assert_eq!(total, m.sum(dim, key, d0, d2 + 40).0, "{key}: the days add up to the period");
+    }
     let streets: Vec<String> =
         s.counters_by_key(Dim::Area, "110101", Some(9), d0, d2).await.unwrap().into_iter().map(|(k, _)| k).collect();
     assert_eq!(streets, ["110101001", "110101002"]);

@@ -9,7 +9,7 @@ use yiwang_domain::queue::Queue;
 use yiwang_domain::time::Timestamp;
 
 use super::{RawSql, T0, code, open, reference, rules, staff, step};
-use crate::{CaseFilter, CaseOrder, Change, Store};
+use crate::{CaseFilter, CaseOrder, Change, OpenCounts, Store};
 
 /// Takes one step at an exact instant (the scheduler's steps need theirs).
 async fn step_at(s: &dyn Store, c: &Case, actor: case::Actor, at: Timestamp, action: Action) -> Case {
@@ -91,11 +91,46 @@ pub async fn run(store: Arc<dyn Store>, backfill: &str, sql: RawSql) {
     assert_eq!(order[..2], [early.id, late.id], "{} due first", s.backend());
     assert_eq!(order.len(), 4);
 
+    // Live counters per node: open, overdue, warned but not yet overdue.
+    let counts = |node: &str, open, overdue, warned| OpenCounts { node: node.into(), open, overdue, warned };
+    assert_eq!(
+        s.open_counts(&code(district), 9).await.unwrap(),
+        [counts("110101001", 3, 1, 0), counts("110101002", 1, 0, 0)],
+        "{} open counts of the streets",
+        s.backend()
+    );
+    assert_eq!(s.open_counts(&code(district), 6).await.unwrap(), [counts("110101", 4, 1, 0)]);
+    assert_eq!(s.open_counts(&code(g2), 15).await.unwrap(), [counts(g2, 1, 0, 0)]);
+    assert!(s.open_counts(&code("110101002001002"), 15).await.unwrap().is_empty());
+    // Warned, not yet overdue: counted as a warning.
+    let warned = dispatched(s, g2, T0).await;
+    let system = case::Actor::system();
+    step_at(s, &warned, system, warned.clock.warn_at.unwrap(), Action::Warn).await;
+    assert_eq!(s.open_counts(&code("110101002"), 9).await.unwrap(), [counts("110101002", 2, 0, 1)]);
+    // A voided case is not open.
+    let voided = step(s, &reported, staff("chief", Role::ShiftChief, Some("centre")), 5, Action::Void).await;
+    assert!(!voided.state.is_open());
+    assert_eq!(s.open_counts(&code("110101001"), 9).await.unwrap(), [counts("110101001", 2, 1, 0)]);
+
+    // Reports per subclass in a window, the most first.
+    let e0102 = open(s, "w", g1, "E0102", 116.4005, T0.plus_ms(2 * 60 * 60_000)).await;
+    let kinds = |v: Vec<(yiwang_domain::taxonomy::SubclassId, i64)>| {
+        v.into_iter().map(|(k, n)| (k.to_string(), n)).collect::<Vec<_>>()
+    };
+    let all = s.reported_by_subclass(&code(district), T0, 10).await.unwrap();
+    assert_eq!(kinds(all), [("E0101".to_string(), 5), ("E0102".to_string(), 1)], "{}", s.backend());
+    let since = s.reported_by_subclass(&code(district), e0102.reported_at, 10).await.unwrap();
+    assert_eq!(kinds(since), [("E0102".to_string(), 1)]);
+    let street2 = s.reported_by_subclass(&code("110101002"), T0, 1).await.unwrap();
+    assert_eq!(kinds(street2), [("E0101".to_string(), 2)]);
+
     // The backfill derives the same columns from the stored JSON.
+    let before = [queue(s, "to_report_back", district).await, queue(s, "extension_requests", district).await];
+    let counted = s.open_counts(&code(district), 9).await.unwrap();
     sql("UPDATE cases SET warned = 1 - warned, extension_requested = 1 - extension_requested".into()).await;
-    assert_eq!(queue(s, "extension_requests", district).await.1, 0, "the columns were scrambled");
+    assert_ne!(s.open_counts(&code(district), 9).await.unwrap(), counted, "the columns were scrambled");
     sql(backfill.to_owned()).await;
-    for (name, ids) in &queues {
-        assert_eq!(&queue(s, name, district).await.0, ids, "{} queue {name} after the backfill", s.backend());
-    }
+    assert_eq!(s.open_counts(&code(district), 9).await.unwrap(), counted, "{} after the backfill", s.backend());
+    let after = [queue(s, "to_report_back", district).await, queue(s, "extension_requests", district).await];
+    assert_eq!(after, before, "{} queues after the backfill", s.backend());
 }
