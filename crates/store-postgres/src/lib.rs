@@ -43,6 +43,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_open311.sql")),
     (6, include_str!("../migrations/0006_supervision.sql")),
     (7, include_str!("../migrations/0007_evaluation.sql")),
+    (8, include_str!("../migrations/0008_case_search.sql")),
 ];
 
 /// Connections in the pool (the writer keeps one of them).

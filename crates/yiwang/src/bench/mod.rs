@@ -40,6 +40,12 @@ pub fn peak_memory_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// CPU time this thread has run (Linux), so that a rate per core holds on a shared machine.
+pub fn thread_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(Duration::from_nanos(stat.split_whitespace().next()?.parse().ok()?))
+}
+
 /// Timings of repeated operations.
 #[derive(Default)]
 pub struct Latencies(Vec<Duration>);
