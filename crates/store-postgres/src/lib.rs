@@ -45,6 +45,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_supervision.sql")),
     (7, include_str!("../migrations/0007_evaluation.sql")),
     (8, include_str!("../migrations/0008_workbench.sql")),
+    (9, include_str!("../migrations/0009_case_search.sql")),
 ];
 
 /// Connections in the pool (the writer keeps one of them).

@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_supervision.sql")),
     (7, include_str!("../migrations/0007_evaluation.sql")),
     (8, include_str!("../migrations/0008_workbench.sql")),
+    (9, include_str!("../migrations/0009_case_search.sql")),
 ];
 
 /// How long a group may grow: commits beyond this wait for the next transaction.

@@ -150,8 +150,20 @@ pub fn build(grid_count: usize, seed: u64, taxonomy: &Taxonomy, rng: &mut impl R
         .map(|s| s.unit_kind.as_str())
         .filter(|k| *k != STREET_OFFICE && *k != COMMUNITY_COMMITTEE)
         .collect();
-    let mut made = 0;
-    for (d, band) in runs(cols, districts).into_iter().enumerate() {
+    // One path through every cell: bands of columns, down the first band in snake order, up the
+    // next, … so that consecutive cells always touch; the city is its first `grid_count` cells.
+    let bands = runs(cols, districts);
+    let mut path = Vec::with_capacity(cols * rows);
+    for (b, band) in bands.iter().enumerate() {
+        for r in 0..rows {
+            let j = if b % 2 == 0 { r } else { rows - 1 - r };
+            let row: Vec<usize> = if r % 2 == 0 { band.clone().collect() } else { band.clone().rev().collect() };
+            path.extend(row.into_iter().map(|i| (i, j)));
+        }
+    }
+    path.truncate(grid_count);
+    for (d, range) in runs(path.len(), districts).into_iter().enumerate() {
+        let cells = &path[range];
         let (district_code, district_name) = DISTRICTS[d];
         let district = code(district_code);
         areas.push(Area { code: district.clone(), name: district_name.into() });
@@ -163,16 +175,6 @@ pub fn build(grid_count: usize, seed: u64, taxonomy: &Taxonomy, rng: &mut impl R
                 area: district.clone(),
             });
         }
-        // The band's cells in snake order, up to the number of grids still to make.
-        let mut cells = Vec::new();
-        for j in 0..rows {
-            let row: Vec<usize> = if j % 2 == 0 { band.clone().collect() } else { band.clone().rev().collect() };
-            cells.extend(row.into_iter().map(|i| (i, j)));
-        }
-        let left = grid_count - made;
-        let share = if d + 1 == districts { left } else { (grid_count / districts).min(left).min(cells.len()) };
-        cells.truncate(share);
-        made += cells.len();
         let street_count = (cells.len() as f64 / grids_per_street).round().max(1.0) as usize;
         for (s, street_cells) in runs(cells.len(), street_count).into_iter().enumerate() {
             let street = district.child(s as u32 + 1).expect("street serial");

@@ -288,6 +288,12 @@ pub fn percentile<T: Copy>(sorted: &[T], q: f64) -> Option<T> {
     Some(sorted[i])
 }
 
+/// CPU time this thread has run (Linux), so that a rate per core holds on a shared machine.
+pub fn thread_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(Duration::from_nanos(stat.split_whitespace().next()?.parse().ok()?))
+}
+
 /// Timings of repeated operations.
 #[derive(Default)]
 pub struct Latencies(Vec<Duration>);
