@@ -20,8 +20,9 @@ fi
 command -v python3 >/dev/null || skip "the benchmark beside SpiffWorkflow (python3 not found)"
 
 cargo build -q -p yiwang
-bin="$(pwd)/${CARGO_TARGET_DIR:-target}/debug/yiwang"
-export YIWANG_SPIFF_VENV="$(pwd)/${CARGO_TARGET_DIR:-target}/spiff-venv"
+target=$(realpath "${CARGO_TARGET_DIR:-target}")
+bin="$target/debug/yiwang"
+export YIWANG_SPIFF_VENV="$target/spiff-venv"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
