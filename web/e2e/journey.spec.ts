@@ -49,21 +49,16 @@ interface Counters {
 
 /** Today's numbers of the district as its leader sees them: reported and closed on the district
  *  screen's live counters (read without reloading: server events move them), rated from the
- *  leader's indicators. Until the server serves the screen's numbers (GET /api/screen), the
- *  indicators give all three. */
+ *  leader's indicators. */
 async function districtToday(leader: Page): Promise<Counters> {
-  const i = await read<{ reported: number; closed: number; satisfaction: { count: number } }>(
+  const i = await read<{ satisfaction: { count: number } }>(
     leader,
     '/api/evaluation/indicators?dim=area&key=110101&period=day',
   )
-  const counters = { reported: i.reported, closed: i.closed, rated: i.satisfaction.count }
-  if (!(await screenServed(leader))) return counters
   const counter = async (key: string) => Number(((await leader.locator(`.counter.${key} .counter-n`).textContent()) ?? '').replace(/[^\d]/g, ''))
   await leader.locator('.counter.reported .counter-n').waitFor()
-  return { ...counters, reported: await counter('reported'), closed: await counter('closed') }
+  return { reported: await counter('reported'), closed: await counter('closed'), rated: i.satisfaction.count }
 }
-
-const screenServed = (page: Page) => page.evaluate(async () => (await fetch('/api/screen')).status !== 404)
 
 async function staffPage(login: string): Promise<Page> {
   const page = await (await visitor(browser)).newPage()
@@ -78,7 +73,7 @@ const row = (page: Page, id: number) =>
 describe('the journey of a case', () => {
   it('goes from a resident’s report on the portal through every staff step in the workbench to the rating and the district’s counters', async () => {
     const leader = await staffPage(demo().logins['leader'])
-    if (await screenServed(leader)) await leader.goto('/screen')
+    await leader.goto('/screen')
     const before = await districtToday(leader)
 
     // The intake operator has the queue open while the resident reports.

@@ -60,7 +60,36 @@ export interface Ranked {
 export const THREE_RATES = ['response', 'resolution', 'satisfaction'] as const
 export type ThreeRate = (typeof THREE_RATES)[number]
 
-export const loadScreen = (area: string, signal?: AbortSignal) => api<ScreenView>(`/api/screen${query({ area })}`, { signal })
+/** GET /api/screen as the server sends it (crates/server/src/api/screen.rs). */
+export interface ScreenWire {
+  area: { code: string; name: string; level: string }
+  open: number
+  overdue: number
+  warning: number
+  reported_today: number
+  closed_today: number
+  children: (ScreenChild & { level: string; warning: number })[]
+  days: Day[]
+  top_kinds: Kind[]
+  most_overdue: Case[]
+}
+
+/** The server's answer in the screen's terms: the counters together, the series by name. */
+export function screenOf(w: ScreenWire): ScreenView {
+  return {
+    code: w.area.code,
+    name: w.area.name,
+    level: w.area.level,
+    counters: { open: w.open, overdue: w.overdue, warned: w.warning, reported_today: w.reported_today, closed_today: w.closed_today },
+    children: w.children.map(({ code, name, open, overdue }) => ({ code, name, open, overdue })),
+    per_day: w.days,
+    top_kinds: w.top_kinds,
+    overdue: w.most_overdue,
+  }
+}
+
+export const loadScreen = async (area: string, signal?: AbortSignal) =>
+  screenOf(await api<ScreenWire>(`/api/screen${query({ area })}`, { signal }))
 
 export const loadGrids = (area: string, signal?: AbortSignal) => api<GridShape[]>(`/api/grids${query({ area })}`, { signal })
 
