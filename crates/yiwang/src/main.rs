@@ -166,7 +166,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 bench::BenchCommand::Http(options) => {
                     let engine = Arc::new(engine(&cli).await?);
-                    let listener = yiwang_server::bind(cli.listen).await.with_context(|| format!("listening on {}", cli.listen))?;
+                    let listener = yiwang_server::bind(cli.listen)
+                        .await
+                        .with_context(|| format!("listening on {}", cli.listen))?;
                     let (app, beside) = app(&cli, engine.clone())?;
                     bench::http::run(engine, app, listener, options).await?;
                     beside.stop().await;

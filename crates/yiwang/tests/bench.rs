@@ -52,7 +52,16 @@ fn small_city_imports_and_verifies() {
     let out = yiwang(dir.path(), SMALL_CITY);
     let says = text(&out);
     assert!(out.status.success(), "{says}");
-    for line in ["machine:", "400 unit grids", "bulk import (sqlite", "2000 cases", "evaluation indicators, city 3101", "case search", "point → grid", "bytes per case"] {
+    for line in [
+        "machine:",
+        "400 unit grids",
+        "bulk import (sqlite",
+        "2000 cases",
+        "evaluation indicators, city 3101",
+        "case search",
+        "point → grid",
+        "bytes per case",
+    ] {
         assert!(says.contains(line), "“{line}” missing from:\n{says}");
     }
     verifies(dir.path(), None);
@@ -100,7 +109,20 @@ fn http_intake_runs_and_verifies() {
         drop(listener);
         let out = yiwang(
             dir.path(),
-            &["--listen", &addr, "bench", "http", "--seconds", "2", "--connections", "4", "--grids", "200", "--client", client],
+            &[
+                "--listen",
+                &addr,
+                "bench",
+                "http",
+                "--seconds",
+                "2",
+                "--connections",
+                "4",
+                "--grids",
+                "200",
+                "--client",
+                client,
+            ],
         );
         let says = text(&out);
         assert!(out.status.success() && says.contains("reports/s"), "{client}: {says}");

@@ -67,7 +67,8 @@ pub async fn run(engine: Arc<Engine>, options: &Options, policy: Policy) -> anyh
     }
     let now = match &options.until {
         Some(s) => Timestamp::from_datetime(
-            &chrono::DateTime::parse_from_rfc3339(s).context("--until must be RFC 3339, e.g. 2026-11-21T12:00:00+08:00")?,
+            &chrono::DateTime::parse_from_rfc3339(s)
+                .context("--until must be RFC 3339, e.g. 2026-11-21T12:00:00+08:00")?,
         ),
         None => Timestamp::now(),
     };
@@ -116,7 +117,8 @@ async fn import(
 ) -> anyhow::Result<Outcome> {
     let times = Arc::new(city_history::report_times(rng, engine, now, options.days, options.cases));
     let cast = Arc::new(city_history::Cast::new(map, engine, policy, rng));
-    let first_id = engine.store().allocate_case_ids(u32::try_from(times.len()).context("--cases is too large")?).await?;
+    let first_id =
+        engine.store().allocate_case_ids(u32::try_from(times.len()).context("--cases is too large")?).await?;
     let threads = options.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
     let batch = options.batch.max(1);
     let batches = times.len().div_ceil(batch);
@@ -177,8 +179,9 @@ async fn import(
 async fn evaluation(engine: &Engine, map: &city_map::CityMap, now: Timestamp) -> anyhow::Result<()> {
     let calendar = &engine.rules().calendar;
     let today = now.at_offset(calendar.offset()).date_naive();
-    let this_month = chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&today), chrono::Datelike::month(&today), 1)
-        .expect("first of the month");
+    let this_month =
+        chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&today), chrono::Datelike::month(&today), 1)
+            .expect("first of the month");
     let last = this_month.pred_opt().expect("a day before");
     let first = chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&last), chrono::Datelike::month(&last), 1)
         .expect("first of the month");

@@ -63,7 +63,11 @@ impl Cast {
     fn grid(&self, rng: &mut ChaCha8Rng) -> &(AreaCode, Point, Point) {
         // Half of the reports come from the busiest fifth of the grids.
         let n = self.grids.len();
-        if rng.random_bool(0.5) { &self.grids[rng.random_range(0..n.div_ceil(5))] } else { &self.grids[rng.random_range(0..n)] }
+        if rng.random_bool(0.5) {
+            &self.grids[rng.random_range(0..n.div_ceil(5))]
+        } else {
+            &self.grids[rng.random_range(0..n)]
+        }
     }
 
     fn subclass(&self, rng: &mut ChaCha8Rng) -> SubclassId {
@@ -146,7 +150,8 @@ impl Sim<'_> {
 
     /// The scheduler's steps that fell due up to `until`, each at its own instant.
     fn scheduled(&mut self, until: Timestamp) {
-        while let Some(s) = next_step(self.draft.case(), &self.cast.policy, self.engine.rules()).filter(|s| s.at <= until)
+        while let Some(s) =
+            next_step(self.draft.case(), &self.cast.policy, self.engine.rules()).filter(|s| s.at <= until)
         {
             let cmd = Command {
                 actor: Actor::system(),
@@ -313,7 +318,9 @@ pub fn live(engine: &Engine, cast: &Cast, seed: u64, index: u64, id: i64, at: Ti
         address: format!("{grid}附近"),
         description: format!(
             "{name}：{}",
-            ["请尽快处理", "影响居民出行", "已持续多日", "存在安全隐患", "多次反映未解决"].choose(&mut rng).expect("texts")
+            ["请尽快处理", "影响居民出行", "已持续多日", "存在安全隐患", "多次反映未解决"]
+                .choose(&mut rng)
+                .expect("texts")
         ),
         channel,
         photos: vec![format!("city/report-{index}.jpg")],

@@ -114,7 +114,8 @@ impl Lattice {
     }
 
     fn cell(&self, i: usize, j: usize) -> Polygon {
-        let (nw, ne, se, sw) = (self.corner(i, j), self.corner(i + 1, j), self.corner(i + 1, j + 1), self.corner(i, j + 1));
+        let (nw, ne, se, sw) =
+            (self.corner(i, j), self.corner(i + 1, j), self.corner(i + 1, j + 1), self.corner(i, j + 1));
         let (i6, j6) = (i as u64, j as u64);
         let top = self.middle(nw, ne, j > 0, (i6, j6, 3));
         let right = self.middle(ne, se, i + 1 < self.cols, (i6 + 1, j6, 4));
@@ -132,7 +133,8 @@ pub fn build(grid_count: usize, seed: u64, taxonomy: &Taxonomy, rng: &mut impl R
     let districts = DISTRICTS.len().min(grid_count.div_ceil(2_500));
     let grids_per_street = SHANGHAI_GRIDS as f64 / SHANGHAI_STREETS as f64;
 
-    let mut areas = vec![Area { code: code("31"), name: "上海市".into() }, Area { code: code(CITY), name: "市辖区".into() }];
+    let mut areas =
+        vec![Area { code: code("31"), name: "上海市".into() }, Area { code: code(CITY), name: "市辖区".into() }];
     let mut grids = Vec::with_capacity(grid_count);
     let mut boxes = Vec::with_capacity(grid_count);
     let mut units = vec![Unit {
