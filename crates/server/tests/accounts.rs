@@ -266,6 +266,7 @@ async fn residents_sign_up_with_a_code_and_a_policy_password() {
     assert_eq!(me.body["role"], "resident");
     assert_eq!(me.body["kind"], "resident");
     assert_eq!(me.body["name"], "欧阳娜娜");
+    assert_eq!((me.body["queues"].clone(), me.body["screens"].as_bool()), (json!(["to_rate"]), Some(false)));
 
     // The store keeps only hashes.
     let stored = t.store().account(&account).await.unwrap().unwrap();
@@ -495,6 +496,7 @@ async fn administrators_must_enrol_totp_before_anything_else() {
     let me = t.get("/api/me", &cookie).await;
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!((me.body["role"].as_str(), me.body["totp_required"].as_bool()), (Some("system_admin"), Some(true)));
+    assert_eq!((me.body["queues"].clone(), me.body["screens"].as_bool()), (json!([]), Some(false)));
 
     let r = t.call(Method::POST, "/api/me/totp", None, Some(&cookie)).await;
     let secret = totp::base32_decode(r.body["secret"].as_str().unwrap()).unwrap();
@@ -685,6 +687,9 @@ async fn callers_carry_their_staff_role_scope_and_unit() {
     assert_eq!(me.body["unit"]["id"], "hw");
     assert_eq!(me.body["scope"], "110101");
     assert_eq!(me.body["scope_name"], "东城区");
+    assert_eq!(me.body["scope_level"], "county");
+    assert_eq!(me.body["queues"], json!(["to_accept", "to_report_back"]));
+    assert_eq!(me.body["screens"], false, "a unit's handler has the unit's numbers, not the screens");
 
     let (account, cookie) = t.sign_up("13900002222", "赵六").await;
     let parts = Request::builder().header(header::COOKIE, cookie).body(()).unwrap().into_parts().0;

@@ -24,6 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use yiwang_domain::case::{Actor, Case, Role};
 use yiwang_domain::personal::{check_id_number, check_phone, mask_id_number, mask_name, mask_phone};
+use yiwang_domain::queue::Queue;
 use yiwang_domain::time::Timestamp;
 use yiwang_domain::{Lang, Refusal};
 use yiwang_store::StoreError;
@@ -116,7 +117,13 @@ pub struct MeView {
     /// The node of the jurisdiction tree the role holds on (and everything below it).
     pub scope: Option<String>,
     pub scope_name: Option<String>,
+    /// The scope's level: `county`, `street`, `community`, `grid`, …
+    pub scope_level: Option<String>,
     pub unit: Option<UnitRef>,
+    /// The names of the caller's work queues (`GET /api/queues` counts them).
+    pub queues: Vec<&'static str>,
+    /// Whether `GET /api/screen` (一级一屏) is open to the caller's role.
+    pub screens: bool,
     pub totp_enrolled: bool,
     /// An administrator without TOTP: only `/api/me…` is open until they enrol.
     pub totp_required: bool,
@@ -146,7 +153,13 @@ impl MeView {
             scope_name: actor
                 .and_then(|a| a.scope.as_ref())
                 .and_then(|s| loaded.jurisdiction.path_names(s).last().map(|n| (*n).to_owned())),
+            scope_level: actor
+                .and_then(|a| a.scope.as_ref())
+                .and_then(|s| serde_json::to_value(s.level()).ok())
+                .and_then(|v| v.as_str().map(str::to_owned)),
             unit: actor.and_then(|a| a.unit.as_deref()).map(|u| UnitRef::of(u, app)),
+            queues: role.map(|r| Queue::of_role(r).iter().map(|q| q.name).collect()).unwrap_or_default(),
+            screens: role.is_some_and(crate::api::screen::sees_screens),
             totp_enrolled: account.totp_enrolled,
             totp_required: caller.is_administrator() && !account.totp_enrolled,
         }

@@ -125,6 +125,7 @@ async fn list(
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<CaseView>>, ApiError> {
+    // A queue's own conditions stand; the other filters only narrow it.
     let base = match q.queue.as_deref().filter(|n| !n.is_empty()) {
         Some(name) => CaseFilter::queue(&crate::api::workbench::queue_of(&caller, name)?),
         None => CaseFilter::default(),
@@ -132,8 +133,8 @@ async fn list(
     let mut filter = CaseFilter {
         limit: q.limit.unwrap_or(50).clamp(1, 500),
         before_id: q.before,
-        overdue: q.overdue.or(base.overdue),
-        awaiting_follow_up: q.awaiting_follow_up.or(base.awaiting_follow_up),
+        overdue: base.overdue.or(q.overdue),
+        awaiting_follow_up: base.awaiting_follow_up.or(q.awaiting_follow_up),
         ..base
     };
     if let Some(a) = q.area.as_deref().filter(|a| !a.is_empty()) {

@@ -117,11 +117,10 @@ pub struct ScreenView {
     pub most_overdue: Vec<CaseView>,
 }
 
-/// The node asked for, if the caller may see its screen.
-fn node(app: &AppState, caller: &Caller, asked: Option<&str>) -> Result<(AreaCode, String), ApiError> {
-    let actor = caller.actor()?;
-    let allowed = matches!(
-        actor.role,
+/// The roles that see the screens of their territory.
+pub fn sees_screens(role: Role) -> bool {
+    matches!(
+        role,
         Role::Leader
             | Role::DataOfficer
             | Role::Supervisor
@@ -130,8 +129,13 @@ fn node(app: &AppState, caller: &Caller, asked: Option<&str>) -> Result<(AreaCod
             | Role::IntakeOperator
             | Role::Inspector
             | Role::GridMember
-    );
-    let scope = actor.scope.as_ref().filter(|_| allowed).ok_or_else(|| match actor.role {
+    )
+}
+
+/// The node asked for, if the caller may see its screen.
+fn node(app: &AppState, caller: &Caller, asked: Option<&str>) -> Result<(AreaCode, String), ApiError> {
+    let actor = caller.actor()?;
+    let scope = actor.scope.as_ref().filter(|_| sees_screens(actor.role)).ok_or_else(|| match actor.role {
         Role::Handler => ApiError::forbidden(
             "责任单位人员请查看本单位的指标与待办",
             "a unit's handlers see their unit's numbers (evaluation by unit) and their queues",
