@@ -8,58 +8,29 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::Value;
-use support::TestAuth;
 use tower::ServiceExt;
-use yiwang_domain::calendar::Calendar;
-use yiwang_domain::case::{Action, Actor, Channel, Command, Role, Rules, Satisfaction};
-use yiwang_domain::codes::AreaCode;
+use yiwang_domain::case::{Action, Actor, Channel, Command, Role, Satisfaction};
 use yiwang_domain::geo::Point;
-use yiwang_domain::staff::Staff;
-use yiwang_domain::taxonomy::{RequestType, SubclassId, Taxonomy};
+use yiwang_domain::taxonomy::{RequestType, SubclassId};
 use yiwang_domain::time::{MINUTE_MS, Timestamp};
 use yiwang_engine::{Engine, NewReport};
-use yiwang_server::{App, router};
-use yiwang_store::conformance;
-use yiwang_store_sqlite::{Durability, SqliteStore};
-
-fn code(s: &str) -> AreaCode {
-    AreaCode::parse("t", s).unwrap()
-}
 
 /// Tue 2026-11-17 09:00 CST.
 const T0: Timestamp = Timestamp(1_794_877_200_000);
 
+const STAFF: &[support::TestStaff] = &[
+    ("leader", Role::Leader, "110101", None),
+    ("leader-2", Role::Leader, "110101002", None),
+    ("op", Role::IntakeOperator, "110101", None),
+    ("disp", Role::Dispatcher, "110101", None),
+    ("chief-c", Role::ShiftChief, "110101", Some("centre")),
+    ("h-hw", Role::Handler, "110101", Some("hw")),
+    ("gm", Role::GridMember, "110101", None),
+    ("sysadmin", Role::SystemAdmin, "110101", None),
+];
+
 async fn world() -> (tempfile::TempDir, Arc<Engine>, axum::Router) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path(), Durability::Normal).unwrap());
-    let rules = Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 };
-    let engine = Arc::new(Engine::start(store, rules).await.unwrap());
-    let mut reference = conformance::reference();
-    for (id, role, scope, unit) in [
-        ("leader", Role::Leader, "110101", None),
-        ("leader-2", Role::Leader, "110101002", None),
-        ("op", Role::IntakeOperator, "110101", None),
-        ("disp", Role::Dispatcher, "110101", None),
-        ("chief-c", Role::ShiftChief, "110101", Some("centre")),
-        ("h-hw", Role::Handler, "110101", Some("hw")),
-        ("gm", Role::GridMember, "110101", None),
-        ("sysadmin", Role::SystemAdmin, "110101", None),
-    ] {
-        reference.staff.push(Staff {
-            id: id.into(),
-            name: id.into(),
-            role,
-            scope: code(scope),
-            unit: unit.map(Into::into),
-        });
-    }
-    engine.import_reference(reference).await.unwrap();
-    let app = router(App {
-        engine: engine.clone(),
-        auth: Arc::new(TestAuth(engine.clone())),
-        limits: Default::default(),
-        demo: None,
-    });
+    let support::World { engine, app, dir } = support::world(STAFF).await;
     (dir, engine, app)
 }
 

@@ -9,27 +9,16 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
-use support::TestAuth;
 use tower::ServiceExt;
-use yiwang_domain::calendar::Calendar;
-use yiwang_domain::case::{Action, Actor, Channel, Command, Role, Rules};
-use yiwang_domain::codes::AreaCode;
+use yiwang_domain::case::{Action, Actor, Channel, Command, Role};
 use yiwang_domain::geo::Point;
-use yiwang_domain::staff::Staff;
-use yiwang_domain::taxonomy::{RequestType, SubclassId, Taxonomy};
+use yiwang_domain::taxonomy::{RequestType, SubclassId};
 use yiwang_domain::time::{MINUTE_MS, Timestamp};
 use yiwang_engine::clock::{Clock, ManualClock};
 use yiwang_engine::notifier::Notifier;
 use yiwang_engine::scheduler::{Policy, Scheduler};
 use yiwang_engine::{Engine, NewReport};
-use yiwang_server::{App, router};
 use yiwang_store::accounts::{Account, AccountKind};
-use yiwang_store::conformance;
-use yiwang_store_sqlite::{Durability, SqliteStore};
-
-fn code(s: &str) -> AreaCode {
-    AreaCode::parse("t", s).unwrap()
-}
 
 /// The cases lie in grid 110101001001001 (street 110101001).
 const STAFF: &[(&str, Role, &str, Option<&str>)] = &[
@@ -58,21 +47,7 @@ struct World {
 }
 
 async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path(), Durability::Normal).unwrap());
-    let rules = Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 };
-    let engine = Arc::new(Engine::start(store, rules).await.unwrap());
-    let mut reference = conformance::reference();
-    for (id, role, scope, unit) in STAFF {
-        reference.staff.push(Staff {
-            id: (*id).into(),
-            name: (*id).into(),
-            role: *role,
-            scope: code(scope),
-            unit: unit.map(Into::into),
-        });
-    }
-    engine.import_reference(reference).await.unwrap();
+    let support::World { engine, app, dir } = support::world(STAFF).await;
     engine
         .store()
         .create_accounts(&[Account::new("r-acc", AccountKind::Resident, "13900000001", "居民", T0)])
@@ -133,12 +108,6 @@ async fn world() -> World {
     Scheduler::new(engine.clone(), policy, clock.clone()).catch_up(clock.now()).await.unwrap();
     Notifier::new(engine.clone()).await.unwrap().round().await.unwrap();
 
-    let app = router(App {
-        engine: engine.clone(),
-        auth: Arc::new(TestAuth(engine.clone())),
-        limits: Default::default(),
-        demo: None,
-    });
     World { engine, app, overdue, hotline, portal, _dir: dir }
 }
 

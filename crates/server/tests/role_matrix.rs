@@ -8,27 +8,12 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use support::TestAuth;
+use support::{World, world};
 use tower::ServiceExt;
-use yiwang_domain::calendar::Calendar;
-use yiwang_domain::case::{Action, Actor, Channel, Command, Role, Rules};
-use yiwang_domain::codes::AreaCode;
-use yiwang_domain::geo::Point;
-use yiwang_domain::staff::Staff;
-use yiwang_domain::taxonomy::{RequestType, SubclassId, Taxonomy};
-use yiwang_domain::time::{MINUTE_MS, Timestamp};
-use yiwang_engine::{Engine, NewReport};
-use yiwang_server::{App, router};
-use yiwang_store::conformance;
-use yiwang_store_sqlite::{Durability, SqliteStore};
-
-fn code(s: &str) -> AreaCode {
-    AreaCode::parse("t", s).unwrap()
-}
+use yiwang_domain::case::Role;
+use yiwang_domain::time::Timestamp;
 
 /// The callers of the matrix: (header value, role, scope, unit).
 const CALLERS: &[(&str, Role, &str, Option<&str>)] = &[
@@ -143,62 +128,10 @@ const EXPECTED: &[[u16; 12]] = &[
     /* anonymous  */ [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401],
 ];
 
-struct World {
-    engine: Arc<Engine>,
-    app: axum::Router,
-    _dir: tempfile::TempDir,
-}
-
-async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path(), Durability::Normal).unwrap());
-    let rules = Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 };
-    let engine = Arc::new(Engine::start(store, rules).await.unwrap());
-    let mut reference = conformance::reference();
-    for (id, role, scope, unit) in CALLERS {
-        reference.staff.push(Staff {
-            id: (*id).into(),
-            name: (*id).into(),
-            role: *role,
-            scope: code(scope),
-            unit: unit.map(Into::into),
-        });
-    }
-    engine.import_reference(reference).await.unwrap();
-    let app = router(App {
-        engine: engine.clone(),
-        auth: Arc::new(TestAuth(engine.clone())),
-        limits: Default::default(),
-        demo: None,
-    });
-    World { engine, app, _dir: dir }
-}
-
 const T0: Timestamp = Timestamp(1_763_344_800_000);
 
 /// A case brought, by the rightful staff, to where `op` applies.
 async fn case_for(w: &World, op: Op) -> i64 {
-    let e = &w.engine;
-    let staff = |id: &str| e.loaded().staff(id).unwrap().actor();
-    let report = NewReport {
-        subclass: SubclassId::parse("s", "E0101").unwrap(),
-        request_type: RequestType::Complaint,
-        urgency: None,
-        location: Point { lon: 116.4005, lat: 39.9005 },
-        address: String::new(),
-        description: "路边私搭乱建".into(),
-        channel: Channel::Portal,
-        photos: vec![],
-    };
-    let c = e.report(report, &Actor::resident("reporter"), T0).await.unwrap();
-    let steps: Vec<(&str, Action)> = vec![
-        ("op-in", Action::File { subclass: None, urgency: None }),
-        ("disp-in", Action::Dispatch { lead: "cgzf".into(), assisting: vec![] }),
-        ("h-lead", Action::Accept),
-        ("h-lead", Action::ReportBack),
-        ("grid-in", Action::Verify { passed: true }),
-        ("chief-in", Action::Close { fixed: true }),
-    ];
     let upto = match op {
         Op::View | Op::Timeline | Op::List | Op::File | Op::Suggestions => 0,
         Op::Dispatch => 1,
@@ -208,17 +141,7 @@ async fn case_for(w: &World, op: Op) -> i64 {
         Op::Close => 5,
         Op::Evaluate => 6,
     };
-    for (i, (who, action)) in steps.into_iter().take(upto).enumerate() {
-        let cmd = Command {
-            actor: staff(who),
-            at: T0.plus_ms((i as i64 + 1) * MINUTE_MS),
-            action,
-            note: "说明".into(),
-            attachments: vec!["p.jpg".into()],
-        };
-        e.act(c.id, cmd).await.unwrap();
-    }
-    c.id
+    support::case_upto(&w.engine, T0, upto).await
 }
 
 fn request(op: Op, id: i64, who: &str) -> Request<Body> {
@@ -256,7 +179,7 @@ fn request(op: Op, id: i64, who: &str) -> Request<Body> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_in_every_place_gets_the_right_answer() {
-    let w = world().await;
+    let w = world(CALLERS).await;
     let mut wrong = Vec::new();
     for (o, op) in OPS.iter().enumerate() {
         for (c, who) in WHO.iter().enumerate() {
@@ -289,7 +212,7 @@ async fn every_role_in_every_place_gets_the_right_answer() {
 
 #[tokio::test]
 async fn refusals_speak_the_callers_language() {
-    let w = world().await;
+    let w = world(CALLERS).await;
     let id = case_for(&w, Op::File).await;
     let mut r = request(Op::Dispatch, id, "disp-in");
     *r.uri_mut() = format!("/api/cases/{id}/actions?lang=en").parse().unwrap();

@@ -8,27 +8,15 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use support::TestAuth;
+use support::{World, world};
 use tower::ServiceExt;
-use yiwang_domain::calendar::Calendar;
-use yiwang_domain::case::{Action, Actor, Channel, Command, Role, Rules};
-use yiwang_domain::codes::AreaCode;
+use yiwang_domain::case::{Action, Actor, Channel, Command, Role};
 use yiwang_domain::geo::Point;
-use yiwang_domain::staff::Staff;
-use yiwang_domain::taxonomy::{RequestType, SubclassId, Taxonomy};
-use yiwang_domain::time::{MINUTE_MS, Timestamp};
-use yiwang_engine::{Engine, NewReport};
-use yiwang_server::{App, router};
-use yiwang_store::conformance;
-use yiwang_store_sqlite::{Durability, SqliteStore};
-
-fn code(s: &str) -> AreaCode {
-    AreaCode::parse("t", s).unwrap()
-}
+use yiwang_domain::taxonomy::{RequestType, SubclassId};
+use yiwang_domain::time::Timestamp;
+use yiwang_engine::NewReport;
 
 pub const CALLERS: &[(&str, Role, &str, Option<&str>)] = &[
     ("grid-in", Role::GridMember, "110101001001001", None),
@@ -47,75 +35,7 @@ pub const CALLERS: &[(&str, Role, &str, Option<&str>)] = &[
     ("sysadmin", Role::SystemAdmin, "110101", None),
 ];
 
-struct World {
-    engine: Arc<Engine>,
-    app: axum::Router,
-    _dir: tempfile::TempDir,
-}
-
-async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path(), Durability::Normal).unwrap());
-    let rules = Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 };
-    let engine = Arc::new(Engine::start(store, rules).await.unwrap());
-    let mut reference = conformance::reference();
-    for (id, role, scope, unit) in CALLERS {
-        reference.staff.push(Staff {
-            id: (*id).into(),
-            name: (*id).into(),
-            role: *role,
-            scope: code(scope),
-            unit: unit.map(Into::into),
-        });
-    }
-    engine.import_reference(reference).await.unwrap();
-    let app = router(App {
-        engine: engine.clone(),
-        auth: Arc::new(TestAuth(engine.clone())),
-        limits: Default::default(),
-        demo: None,
-    });
-    World { engine, app, _dir: dir }
-}
-
 const T0: Timestamp = Timestamp(1_763_344_800_000);
-
-/// A case reported by resident `reporter` and taken `upto` steps along the loop; the step after
-/// accepting marks it overdue (as the scheduler would).
-async fn case_upto(w: &World, upto: usize) -> i64 {
-    let e = &w.engine;
-    let staff = |id: &str| e.loaded().staff(id).unwrap().actor();
-    let report = NewReport {
-        subclass: SubclassId::parse("s", "E0101").unwrap(),
-        request_type: RequestType::Complaint,
-        urgency: None,
-        location: Point { lon: 116.4005, lat: 39.9005 },
-        address: String::new(),
-        description: "路边私搭乱建".into(),
-        channel: Channel::Portal,
-        photos: vec![],
-    };
-    let c = e.report(report, &Actor::resident("reporter"), T0).await.unwrap();
-    let steps: Vec<(&str, Action)> = vec![
-        ("op-in", Action::File { subclass: None, urgency: None }),
-        ("disp-in", Action::Dispatch { lead: "cgzf".into(), assisting: vec![] }),
-        ("h-lead", Action::Accept),
-        ("h-lead", Action::ReportBack),
-        ("grid-in", Action::Verify { passed: true }),
-        ("chief-in", Action::Close { fixed: true }),
-    ];
-    for (i, (who, action)) in steps.into_iter().take(upto).enumerate() {
-        let cmd = Command {
-            actor: staff(who),
-            at: T0.plus_ms((i as i64 + 1) * MINUTE_MS),
-            action,
-            note: "说明".into(),
-            attachments: vec![],
-        };
-        e.act(c.id, cmd).await.unwrap();
-    }
-    c.id
-}
 
 async fn get(w: &World, uri: &str, who: &str) -> (StatusCode, serde_json::Value) {
     let mut r = Request::builder().uri(uri);
@@ -142,7 +62,7 @@ async fn queues(w: &World, who: &str) -> Result<Vec<String>, u16> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_role_sees_its_own_queues_in_its_own_place() {
-    let w = world().await;
+    let w = world(CALLERS).await;
     let ids: Vec<i64> = one_case_per_state(&w).await;
     // An accepted case falls overdue: the supervisor of its street must act.
     let due = w.engine.case(ids[3]).await.unwrap().clock.due_at.unwrap();
@@ -211,14 +131,14 @@ async fn each_role_sees_its_own_queues_in_its_own_place() {
 async fn one_case_per_state(w: &World) -> Vec<i64> {
     let mut ids = Vec::new();
     for upto in 0..=6 {
-        ids.push(case_upto(w, upto).await);
+        ids.push(support::case_upto(&w.engine, T0, upto).await);
     }
     ids
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_screen_per_level_for_staff_with_a_territory() {
-    let w = world().await;
+    let w = world(CALLERS).await;
     let ids = one_case_per_state(&w).await;
     let due = w.engine.case(ids[3]).await.unwrap().clock.due_at.unwrap();
     let cmd = Command {
@@ -306,7 +226,7 @@ async fn one_screen_per_level_for_staff_with_a_territory() {
 
 #[tokio::test]
 async fn areas_have_outlines_from_their_grids() {
-    let w = world().await;
+    let w = world(CALLERS).await;
     let (status, o) = get(&w, "/api/areas/110101001/outline", "").await;
     assert_eq!(status, StatusCode::OK, "{o}");
     assert_eq!(o["name"], "东华门街道");

@@ -1,14 +1,99 @@
-//! Shared by the router tests: a test-only authenticator. Never shipped.
+//! Shared by the router tests: a test-only authenticator, and a world to test in (an engine on
+//! a fresh SQLite store with the conformance reference data, the test's own staff, and the
+//! router). Never shipped.
+#![allow(dead_code)] // each test file uses its own part
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use axum::http::request::Parts;
 use yiwang_domain::Lang;
-use yiwang_domain::case::Actor;
-use yiwang_engine::Engine;
+use yiwang_domain::calendar::Calendar;
+use yiwang_domain::case::{Action, Actor, Channel, Command, Role, Rules};
+use yiwang_domain::codes::AreaCode;
+use yiwang_domain::geo::Point;
+use yiwang_domain::staff::Staff;
+use yiwang_domain::taxonomy::{RequestType, SubclassId, Taxonomy};
+use yiwang_domain::time::{MINUTE_MS, Timestamp};
+use yiwang_engine::{Engine, NewReport};
 use yiwang_server::caller::{Authenticator, Caller};
 use yiwang_server::error::ApiError;
+use yiwang_server::{App, router};
+use yiwang_store::conformance;
+use yiwang_store_sqlite::{Durability, SqliteStore};
+
+/// A test's member of staff: id (also the name), role, scope, unit.
+pub type TestStaff = (&'static str, Role, &'static str, Option<&'static str>);
+
+pub struct World {
+    pub engine: Arc<Engine>,
+    pub app: axum::Router,
+    pub dir: tempfile::TempDir,
+}
+
+/// The conformance reference data with `staff` added, on a fresh store, behind the router with
+/// the test authenticator.
+pub async fn world(staff: &[TestStaff]) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path(), Durability::Normal).unwrap());
+    let rules = Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 };
+    let engine = Arc::new(Engine::start(store, rules).await.unwrap());
+    let mut reference = conformance::reference();
+    for (id, role, scope, unit) in staff {
+        reference.staff.push(Staff {
+            id: (*id).into(),
+            name: (*id).into(),
+            role: *role,
+            scope: AreaCode::parse("scope", scope).unwrap(),
+            unit: unit.map(Into::into),
+        });
+    }
+    engine.import_reference(reference).await.unwrap();
+    let app = router(App {
+        engine: engine.clone(),
+        auth: Arc::new(TestAuth(engine.clone())),
+        limits: Default::default(),
+        demo: None,
+    });
+    World { engine, app, dir }
+}
+
+/// A case reported at `at` by resident `reporter` in street 1 and taken `upto` steps along the
+/// closed loop (file, dispatch to `cgzf`, accept, report back, verify, close) by the staff
+/// `op-in`, `disp-in`, `h-lead`, `grid-in` and `chief-in`, a minute apart.
+pub async fn case_upto(e: &Engine, at: Timestamp, upto: usize) -> i64 {
+    let staff = |id: &str| e.loaded().staff(id).unwrap().actor();
+    let report = NewReport {
+        subclass: SubclassId::parse("s", "E0101").unwrap(),
+        request_type: RequestType::Complaint,
+        urgency: None,
+        location: Point { lon: 116.4005, lat: 39.9005 },
+        address: String::new(),
+        description: "路边私搭乱建".into(),
+        channel: Channel::Portal,
+        photos: vec![],
+    };
+    let c = e.report(report, &Actor::resident("reporter"), at).await.unwrap();
+    let steps: Vec<(&str, Action)> = vec![
+        ("op-in", Action::File { subclass: None, urgency: None }),
+        ("disp-in", Action::Dispatch { lead: "cgzf".into(), assisting: vec![] }),
+        ("h-lead", Action::Accept),
+        ("h-lead", Action::ReportBack),
+        ("grid-in", Action::Verify { passed: true }),
+        ("chief-in", Action::Close { fixed: true }),
+    ];
+    for (i, (who, action)) in steps.into_iter().take(upto).enumerate() {
+        let cmd = Command {
+            actor: staff(who),
+            at: at.plus_ms((i as i64 + 1) * MINUTE_MS),
+            action,
+            note: "说明".into(),
+            attachments: vec!["p.jpg".into()],
+        };
+        e.act(c.id, cmd).await.unwrap();
+    }
+    c.id
+}
 
 /// `x-test-actor: <staff id>` (looked up in the reference data) or `x-test-actor: resident:<id>`;
 /// no header (or an empty one) is an anonymous caller.
