@@ -11,6 +11,7 @@ use yiwang_domain::time::{MINUTE_MS, Timestamp};
 use yiwang_engine::Engine;
 use yiwang_server::api::accounts::check_login;
 use yiwang_server::auth::{AuthConfig, new_id, password};
+use yiwang_server::limits::{Limits, Rate};
 use yiwang_store::accounts::{AccessEntry, Account, AccountKind, Outcome};
 
 /// How signing in behaves (等保: login-failure handling and idle sessions).
@@ -31,6 +32,14 @@ pub struct AuthOptions {
     /// Mark the session cookie `Secure`: set it when the site is served over HTTPS.
     #[arg(long, global = true, env = "YIWANG_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Sign-in attempts allowed per minute from one address (the abuse limit in front of the
+    /// per-account lockout).
+    #[arg(long, global = true, env = "YIWANG_SIGN_INS_PER_MINUTE", default_value_t = Limits::default().login.requests, value_parser = clap::value_parser!(u32).range(1..))]
+    pub sign_ins_per_minute: u32,
+    /// Reverse proxies in front of yiwang that append to `X-Forwarded-For` (0: trust none, count
+    /// by the peer's own address).
+    #[arg(long, global = true, env = "YIWANG_TRUSTED_PROXIES", default_value_t = 0)]
+    pub trusted_proxies: usize,
 }
 
 impl AuthOptions {
@@ -42,6 +51,15 @@ impl AuthOptions {
             resident_idle_ms: i64::from(self.resident_idle_days) * 24 * 60 * MINUTE_MS,
             secure_cookies: self.secure_cookies,
             ..AuthConfig::default()
+        }
+    }
+
+    /// The abuse limits at the doors anyone can reach.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            login: Rate::per_minute(self.sign_ins_per_minute),
+            trusted_proxies: self.trusted_proxies,
+            ..Limits::default()
         }
     }
 }

@@ -268,7 +268,7 @@ fn app(cli: &Cli, engine: Arc<Engine>, demo: Option<DemoSignIn>) -> anyhow::Resu
     let webhooks = yiwang_server::webhooks::start(engine.clone(), Default::default());
     let supervision = supervision::start(&engine, policy);
     let auth = yiwang_server::auth::AccountAuthenticator::new(engine.clone(), cli.auth.config());
-    let app = yiwang_server::App { engine, auth: Arc::new(auth), limits: Default::default(), demo };
+    let app = yiwang_server::App { engine, auth: Arc::new(auth), limits: cli.auth.limits(), demo };
     Ok((app, Beside { webhooks, supervision }))
 }
 

@@ -178,9 +178,15 @@ fn serves_healthz_and_a_home_page() {
 
 /// Starts `yiwang serve` on a free port; returns the child and its address.
 fn serve(data: &Path) -> (std::process::Child, String) {
+    serve_with(data, &[])
+}
+
+/// `yiwang serve` with more global options.
+fn serve_with(data: &Path, options: &[&str]) -> (std::process::Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_yiwang"))
         .arg("--data")
         .arg(data)
+        .args(options)
         .args(["--listen", "127.0.0.1:0", "serve"])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -286,4 +292,27 @@ fn the_demo_catches_up_on_deadlines() {
 
     let bad = yiwang(tempfile::tempdir().unwrap().path(), &["demo", "--no-serve", "--escalate-up-to", "community"]);
     assert!(!bad.status.success() && text(&bad).contains("escalation runs upwards"), "{}", text(&bad));
+}
+
+#[test]
+fn the_sign_in_allowance_per_address_is_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, addr) = serve_with(dir.path(), &["--sign-ins-per-minute", "2"]);
+    let login = || {
+        let mut s = TcpStream::connect(&addr).unwrap();
+        let body = r#"{"login": "nobody", "password": "wrong-password"}"#;
+        write!(
+            s,
+            "POST /api/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut reply = String::new();
+        s.read_to_string(&mut reply).unwrap();
+        reply.split(' ').nth(1).unwrap().to_owned()
+    };
+    let statuses = [login(), login(), login()];
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(statuses, ["401", "401", "429"]);
 }
