@@ -394,7 +394,7 @@ mod tests {
     }
 
     #[test]
-    fn units_and_deadlines_follow_the_events() {
+    fn deadlines_follow_the_events() {
         let events = vec![
             event(1, "report", serde_json::json!({})),
             event(
@@ -410,9 +410,6 @@ mod tests {
                 serde_json::json!({"action": "decide_extension", "approve": true, "due_at": 12}),
             ),
         ];
-        assert!(yiwang_domain::case::units_after(&events, 1).is_empty());
-        assert_eq!(yiwang_domain::case::units_after(&events, 3), ["a", "b"]);
-        assert_eq!(yiwang_domain::case::units_after(&events, 5), ["c"]);
         assert_eq!(due_after(&events, 1), None);
         assert_eq!(due_after(&events, 3), Some(Timestamp(5)));
         assert_eq!(due_after(&events, 5), Some(Timestamp(12)));

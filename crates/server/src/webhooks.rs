@@ -600,41 +600,4 @@ mod tests {
         assert!(!ok("fe80::1", true) && !ok("0.0.0.0", true) && !ok("::", true) && !ok("224.0.0.1", true));
         assert!(!ok("255.255.255.255", true));
     }
-
-    fn event(seq: u32, step: &str, detail: serde_json::Value) -> Event {
-        Event {
-            case_id: 1,
-            seq,
-            at: Timestamp(0),
-            actor: "x".into(),
-            role: Role::Dispatcher,
-            step: step.into(),
-            from: None,
-            to: yiwang_domain::case::State::Dispatched,
-            note: String::new(),
-            attachments: vec![],
-            detail: detail.to_string(),
-            prev: [0; 32],
-            hash: [0; 32],
-        }
-    }
-
-    #[test]
-    fn units_follow_the_last_dispatch() {
-        let events = vec![
-            event(1, "report", serde_json::json!({})),
-            event(2, "file", serde_json::json!({"action": "file", "subclass": null, "urgency": null})),
-            event(
-                3,
-                "dispatch",
-                serde_json::json!({"action": "dispatch", "lead": "a", "assisting": ["b"], "due_at": 5}),
-            ),
-            event(4, "return", serde_json::json!({"action": "return"})),
-            event(5, "dispatch", serde_json::json!({"action": "dispatch", "lead": "c", "assisting": []})),
-        ];
-        assert!(case::units_after(&events, 2).is_empty());
-        assert_eq!(case::units_after(&events, 3), ["a", "b"]);
-        assert_eq!(case::units_after(&events, 4), ["a", "b"], "a return keeps the unit");
-        assert_eq!(case::units_after(&events, 5), ["c"]);
-    }
 }

@@ -439,3 +439,36 @@ fn an_unanswered_follow_up_is_its_own_outcome_and_a_late_answer_still_counts() {
     assert_eq!(act(&w, &mut d, &mut dev, &sys, 2, Action::Urge).unwrap_err().code, "role_not_allowed");
     chain_ok(&c, &ev);
 }
+
+fn event(seq: u32, step: &str, detail: serde_json::Value) -> Event {
+    Event {
+        case_id: 1,
+        seq,
+        at: Timestamp(0),
+        actor: "x".into(),
+        role: Role::Dispatcher,
+        step: step.into(),
+        from: None,
+        to: State::Dispatched,
+        note: String::new(),
+        attachments: vec![],
+        detail: detail.to_string(),
+        prev: [0; 32],
+        hash: [0; 32],
+    }
+}
+
+#[test]
+fn units_after_follow_the_last_dispatch() {
+    let events = vec![
+        event(1, "report", serde_json::json!({})),
+        event(2, "file", serde_json::json!({"action": "file", "subclass": null, "urgency": null})),
+        event(3, "dispatch", serde_json::json!({"action": "dispatch", "lead": "a", "assisting": ["b"], "due_at": 5})),
+        event(4, "return", serde_json::json!({"action": "return"})),
+        event(5, "dispatch", serde_json::json!({"action": "dispatch", "lead": "c", "assisting": []})),
+    ];
+    assert!(units_after(&events, 2).is_empty());
+    assert_eq!(units_after(&events, 3), ["a", "b"]);
+    assert_eq!(units_after(&events, 4), ["a", "b"], "a return keeps the unit");
+    assert_eq!(units_after(&events, 5), ["c"]);
+}
