@@ -166,14 +166,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 scenario.run(&bench).await?;
             }
             bench::BenchCommand::City(options) => {
-                println!("{}", bench::describe_machine());
-                println!("command: {}", std::env::args().collect::<Vec<_>>().join(" "));
+                bench::print_machine_and_command();
                 let engine = Arc::new(engine(&cli).await?);
                 bench::city::run(engine, options, cli.supervision.policy()?).await?;
             }
             bench::BenchCommand::Http(options) => {
-                println!("{}", bench::describe_machine());
-                println!("command: {}", std::env::args().collect::<Vec<_>>().join(" "));
+                bench::print_machine_and_command();
                 let engine = Arc::new(engine(&cli).await?);
                 let listener =
                     yiwang_server::bind(cli.listen).await.with_context(|| format!("listening on {}", cli.listen))?;

@@ -65,17 +65,11 @@ pub enum BenchCommand {
     Http(http::Options),
 }
 
-/// The machine, as the first line of the city and HTTP benchmarks' output.
-pub fn describe_machine() -> String {
+/// The machine and the command line, printed before any number of any benchmark.
+pub fn print_machine_and_command() {
     let m = Machine::this();
-    format!(
-        "machine: {} cores ({}), {:.1} GiB RAM; {} {}",
-        m.cores,
-        m.cpu,
-        m.ram_gib,
-        std::env::consts::OS,
-        std::env::consts::ARCH
-    )
+    println!("machine: {} cores, {}, {:.1} GiB RAM", m.cores, m.cpu, m.ram_gib);
+    println!("command: {}", std::env::args().collect::<Vec<_>>().join(" "));
 }
 
 /// What every scenario gets: where to run and the deployment's rules.
@@ -88,12 +82,10 @@ pub struct Bench {
 }
 
 impl Bench {
-    /// The machine and the command line, printed before any number.
+    /// The scenario, the machine, the command line and the store, printed before any number.
     pub fn header(&self, scenario: &str) {
-        let m = Machine::this();
         println!("yiwang bench {scenario} — yiwang {}", env!("CARGO_PKG_VERSION"));
-        println!("machine: {} cores, {}, {:.1} GiB RAM", m.cores, m.cpu, m.ram_gib);
-        println!("command: {}", std::env::args().collect::<Vec<_>>().join(" "));
+        print_machine_and_command();
         println!(
             "store:   {}",
             if self.database.is_some() {
