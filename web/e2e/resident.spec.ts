@@ -1,10 +1,11 @@
 // The resident's journey through the portal: sign in, report a problem with a photo without a
 // map (street → community → place) and on the map, then find both in "my cases" with their
-// timelines; rate a closed case, and say "not fixed" to have another done again.
+// timelines; rate a closed case (its demo pictures shown), and say "not fixed" to have another done
+// again. A visitor not signed in reads the public board.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
-import { demo, launch, signIn, visitor } from './browser'
+import { demo, expectAccessible, launch, signIn, visitor } from './browser'
 import { loginOf, png, ready, residentCases } from './resident-helpers'
 
 let browser: Browser
@@ -44,11 +45,15 @@ describe('a resident', () => {
     await page.getByLabel('从列表中选（不用地图）').check()
     await page.locator('#where-street').selectOption({ index: 1 })
     await page.locator('#where-community').selectOption({ index: 1 })
-    // A landmark of the community when the server lists some, otherwise one of its grids.
-    const near = page.locator('#where-landmark, #where-grid')
-    await near.waitFor()
-    await near.selectOption({ index: 1 })
+    // The community's landmarks from the server (the demo's are synthetic): its committee office
+    // among them; choosing one locates it and puts its name in the address.
+    const landmark = page.locator('#where-landmark')
+    await landmark.waitFor()
+    const names = await landmark.locator('option').allTextContents()
+    expect(names.some((n) => n.endsWith('居委会')), names.join(', ')).toBe(true)
+    await landmark.selectOption({ index: 1 })
     await expect.poll(() => page.locator('.status').textContent(), { timeout: 10_000 }).toContain('位置在')
+    expect(await page.locator('#where-address').inputValue()).toContain(names[1].trim())
     await page.locator('#where-address').fill('3号楼东侧')
 
     await page.locator('input[type=file]').setInputFiles({ name: 'rubbish.png', mimeType: 'image/png', buffer: png() })
@@ -135,6 +140,47 @@ describe('a resident', () => {
   })
 })
 
+describe('a visitor, not signed in', () => {
+  it('reads the public board: real demo cases, masked, by state and street, accessible', async () => {
+    const context = await visitor(browser)
+    const anonymous = await context.newPage()
+    const board = (state: string) =>
+      anonymous.waitForResponse((r) => r.url().includes('/api/public/cases') && r.url().includes(`state=${state}`))
+    await ready(anonymous, '/board')
+    const items = anonymous.locator('.cases > li')
+    await items.first().waitFor()
+    expect(await items.count()).toBeGreaterThan(0)
+
+    // Closed ones only: what the server sent is what is listed, and none of it names a person.
+    const closed = board('closed')
+    await anonymous.locator('#board-state').selectOption('closed')
+    const sent = (await (await closed).json()) as Record<string, unknown>[]
+    expect(sent.length).toBeGreaterThan(0)
+    expect(sent.every((c) => c.open === false && !('reporter' in c) && !('followers' in c))).toBe(true)
+    await expect.poll(() => items.count()).toBe(sent.length)
+    expect(await items.first().textContent()).toContain(sent[0].subclass_name as string)
+    // The demo's report photo, as the thumbnail of its public variant, loads.
+    const photo = items.first().locator('.photos img').first()
+    await photo.waitFor()
+    await expect.poll(() => photo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true)
+    // A full page, then more, paged on by id.
+    expect(sent.length).toBe(50)
+    await anonymous.getByRole('button', { name: '查看更多' }).click()
+    await expect.poll(() => items.count()).toBeGreaterThan(50)
+
+    // One street's open cases.
+    await anonymous.locator('#board-state').selectOption('open')
+    const street = await anonymous.locator('#board-street option').nth(1).getAttribute('value')
+    const open = board('open')
+    await anonymous.locator('#board-street').selectOption({ index: 1 })
+    const inStreet = (await (await open).json()) as { grid: string; open: boolean }[]
+    expect(inStreet.every((c) => c.open && c.grid.startsWith(street!))).toBe(true)
+    await anonymous.waitForLoadState('networkidle')
+    await expectAccessible(anonymous, '/board (not signed in)')
+    await context.close()
+  })
+})
+
 describe('a resident whose case is closed', () => {
   /** Signs in as the reporter of a closed, unrated portal case of the demo and opens it. */
   async function openClosedCase(pick: (cases: { id: number; reporter: string }[]) => { id: number; reporter: string }) {
@@ -158,6 +204,12 @@ describe('a resident whose case is closed', () => {
     // Rated once: the form is gone; "still not fixed" remains possible on a fixed case.
     expect(await own.getByRole('button', { name: '提交评价' }).count()).toBe(0)
     expect(await own.getByRole('button', { name: '没有解决，重新办理' }).count()).toBe(1)
+    // The demo's pictures (synthetic, stored as uploads): the report's, and the work done.
+    const pictures = own.locator('.photos img')
+    expect(await pictures.count()).toBeGreaterThanOrEqual(2)
+    for (const img of await pictures.all()) {
+      await expect.poll(() => img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0)).toBe(true)
+    }
   })
 
   it('says it is not fixed, is told beforehand, and the case goes back to the unit', async () => {

@@ -151,8 +151,11 @@ export interface Attachment {
 }
 
 /**
- * A case as the public board shows it (GET /api/public/cases): masked, without the reporter.
- * The endpoint is being built; this is the shape the board reads — check it when it lands.
+ * A case as the public board shows it (GET /api/public/cases): filed and not voided or merged,
+ * masked by the server — no reporter, phone and ID numbers in the words masked, the place
+ * snapped to a ~50 m cell, photos as the URLs of their public variants (metadata removed).
+ * As served: `place`, `description` and `photos` are always there; `address` is null when the
+ * reporter gave none.
  */
 export interface PublicCase {
   id: number
@@ -162,31 +165,41 @@ export interface PublicCase {
   subclass: string
   subclass_name: string
   grid: string
-  place?: string[]
+  place: string[]
   lon: number
   lat: number
-  description?: string | null
-  address?: string | null
+  description: string
+  address: string | null
   reported_at: string
-  closed_at?: string | null
-  lead_unit?: UnitRef | null
-  due_at?: string | null
+  closed_at: string | null
+  lead_unit: UnitRef | null
+  due_at: string | null
   overdue: boolean
   warned: boolean
-  photos?: string[]
-}
-
-/** A person as the proxy endpoints name them: the account and a masked name and phone. */
-export interface PersonRef {
-  account: string
-  name: string
-  phone?: string | null
+  photos: string[]
 }
 
 /**
- * 亲友代办: a relative acting for an elder, once the elder has consented (GET /api/proxies).
- * The endpoints are being built; this is the shape the pages read — check it when they land.
+ * A named point: a landmark of a community (GET /api/landmarks) or a found place — a landmark,
+ * a street or a community (GET /api/places). `address` is null when there is none.
  */
+export interface NamedPoint {
+  name: string
+  lon: number
+  lat: number
+  address: string | null
+}
+
+/** A person as the proxy endpoints name them: the account and a masked name and phone. */
+/** A person, masked (`王**`, `139****0002`). */
+export interface PersonRef {
+  /** Absent for the elder of a proxy until they consent: asking reveals no account. */
+  account?: string | null
+  name?: string | null
+  phone?: string | null
+}
+
+/** 亲友代办: a relative acting for an elder, once the elder has consented (GET /api/proxies). */
 export interface Proxy {
   id: number
   relative: PersonRef
@@ -196,4 +209,7 @@ export interface Proxy {
   status: 'pending' | 'active' | 'revoked'
   created_at: string
   consented_at?: string | null
+  revoked_at?: string | null
+  /** While pending: when the code sent to the elder's phone expires. */
+  code_expires_at?: string | null
 }

@@ -81,6 +81,13 @@ impl State {
         !matches!(self, State::ClosedFixed | State::ClosedNotFixed | State::Voided | State::Duplicate)
     }
 
+    /// Whether the public board (公开案件) shows a case in this state: once filed (立案) it is a
+    /// real problem in a public place; before that it is unchecked, and voided or merged
+    /// duplicates were found not to be cases of their own.
+    pub fn is_public(self) -> bool {
+        !matches!(self, State::Reported | State::Voided | State::Duplicate)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             State::Reported => "reported",
@@ -714,7 +721,9 @@ pub fn open(id: i64, report: Report, reporter: &Actor, at: Timestamp, rules: &Ru
         rating: None,
         follow_up_expired: false,
     };
-    let detail = serde_json::to_string(&report).expect("reports serialise");
+    let mut detail = serde_json::to_value(&report).expect("reports serialise");
+    name_whom_for(reporter, &mut detail);
+    let detail = serde_json::to_string(&detail).expect("json values serialise");
     Ok(record(case, None, reporter, at, "report", String::new(), report.photos, detail))
 }
 
@@ -972,6 +981,7 @@ pub fn decide(case: &Case, cmd: &Command, rules: &Rules) -> Result<(Case, Event)
             case.state
         }
     };
+    name_whom_for(actor, &mut detail);
     let detail = serde_json::to_string(&detail).expect("json values serialise");
     Ok(record(next, Some(case.state), actor, at, action.name(), cmd.note.clone(), cmd.attachments.clone(), detail))
 }
@@ -1017,6 +1027,14 @@ fn start_clock(next: &mut Case, at: Timestamp, rules: &Rules, detail: &mut serde
     next.extension_requested = None;
     detail["due_at"] = serde_json::json!(next.clock.due_at);
     Ok(())
+}
+
+/// An actor speaking for a resident (亲友代办, a hotline caller) acts under their own id; the
+/// event's detail names the resident too, so that the audit trail says who acted for whom.
+fn name_whom_for(actor: &Actor, detail: &mut serde_json::Value) {
+    if let (Some(resident), Some(fields)) = (&actor.on_behalf_of, detail.as_object_mut()) {
+        fields.insert("on_behalf_of".into(), serde_json::json!(resident));
+    }
 }
 
 #[allow(clippy::too_many_arguments)] // the fields of an event, named at every call

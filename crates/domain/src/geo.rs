@@ -83,6 +83,63 @@ pub fn distance_m(a: Point, b: Point) -> f64 {
     2.0 * EARTH_RADIUS_M * h.sqrt().min(1.0).asin()
 }
 
+/// A circle on the ground (a public board's "near me"): a centre and a radius in metres.
+///
+/// Distances are measured in the local equirectangular projection at the centre's latitude, the
+/// same that a store can compute with plain arithmetic in SQL (`cos` of the centre's latitude is
+/// passed in): at 5 km it differs from the haversine distance by a few metres at most.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Circle {
+    pub centre: Point,
+    pub radius_m: f64,
+}
+
+impl Circle {
+    /// Metres per degree of longitude at the centre's latitude.
+    pub fn m_per_deg_lon(&self) -> f64 {
+        M_PER_DEG * self.centre.lat.to_radians().cos()
+    }
+
+    /// Metres per degree of latitude.
+    pub const M_PER_DEG_LAT: f64 = M_PER_DEG;
+
+    /// The bounding box as (south-west, north-east): what an index on (lat, lon) can narrow by.
+    pub fn bbox(&self) -> (Point, Point) {
+        let dlat = self.radius_m / M_PER_DEG;
+        let dlon = self.radius_m / self.m_per_deg_lon().max(1e-9);
+        (
+            Point::new(self.centre.lon - dlon, self.centre.lat - dlat),
+            Point::new(self.centre.lon + dlon, self.centre.lat + dlat),
+        )
+    }
+
+    /// Metres from the centre, in the circle's projection.
+    pub fn distance_m(&self, p: Point) -> f64 {
+        let dx = (p.lon - self.centre.lon) * self.m_per_deg_lon();
+        let dy = (p.lat - self.centre.lat) * M_PER_DEG;
+        (dx * dx + dy * dy).sqrt()
+    }
+
+    /// True when `p` lies inside or on the circle.
+    pub fn contains(&self, p: Point) -> bool {
+        self.distance_m(p) <= self.radius_m
+    }
+}
+
+/// Moves a point to the centre of its cell in a grid of squares about `cell_m` metres on a side
+/// (rows by latitude, columns by longitude at the row's own latitude), so that a published place
+/// cannot be traced to a door: every point of a cell gives the same answer, and no answer is more
+/// than half a cell's diagonal from the truth.
+pub fn snap(p: Point, cell_m: f64) -> Point {
+    let dlat = cell_m / M_PER_DEG;
+    let lat = ((p.lat / dlat).floor() + 0.5) * dlat;
+    let dlon = cell_m / (M_PER_DEG * lat.to_radians().cos()).max(1e-9);
+    let lon = ((p.lon / dlon).floor() + 0.5) * dlon;
+    // Rounded to 1e-6° (about 0.1 m): no false precision in what is published.
+    let round = |v: f64| (v * 1e6).round() / 1e6;
+    Point::new(round(lon), round(lat))
+}
+
 /// A polygon with optional holes, e.g. the boundary of a unit grid (网格边界).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Polygon {
@@ -144,6 +201,33 @@ impl Polygon {
         let ring_m2 = |r: &[Point]| ring_moments(r, origin).0.abs() * kx * M_PER_DEG * M_PER_DEG;
         let holes: f64 = self.holes.iter().map(|h| ring_m2(h)).sum();
         (ring_m2(&self.exterior) - holes).max(0.0)
+    }
+
+    /// A point inside the polygon (on the map, where to pin its name): the centroid when it is
+    /// inside, else the middle of the widest stretch inside along the parallel through the
+    /// middle of the box. `None` for a polygon without area.
+    pub fn interior_point(&self) -> Option<Point> {
+        let c = self.centroid();
+        if c.lon.is_finite() && self.contains(c) {
+            return Some(c);
+        }
+        let (sw, ne) = self.bbox();
+        let lat = (sw.lat + ne.lat) / 2.0;
+        let mut crossings: Vec<f64> = Vec::new();
+        for ring in self.rings() {
+            for (i, a) in ring.iter().enumerate() {
+                let b = ring[(i + 1) % ring.len()];
+                if (a.lat <= lat) != (b.lat <= lat) {
+                    crossings.push(a.lon + (lat - a.lat) / (b.lat - a.lat) * (b.lon - a.lon));
+                }
+            }
+        }
+        crossings.sort_by(f64::total_cmp);
+        crossings
+            .chunks_exact(2)
+            .max_by(|x, y| (x[1] - x[0]).total_cmp(&(y[1] - y[0])))
+            .map(|pair| Point::new((pair[0] + pair[1]) / 2.0, lat))
+            .filter(|p| self.contains(*p))
     }
 
     /// The centre of mass (形心), holes removed. Falls back to the mean vertex when the
@@ -571,6 +655,65 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
+
+    #[test]
+    fn a_circle_holds_what_lies_within_its_radius() {
+        let c = Circle { centre: Point::new(116.40, 39.90), radius_m: 1000.0 };
+        let (sw, ne) = c.bbox();
+        // 1 km north and 1 km east, by the haversine distance.
+        assert!((distance_m(c.centre, Point::new(116.40, ne.lat)) - 1000.0).abs() < 1.0);
+        assert!((distance_m(c.centre, Point::new(ne.lon, 39.90)) - 1000.0).abs() < 1.0);
+        assert!((distance_m(c.centre, Point::new(sw.lon, sw.lat)) - 1414.2).abs() < 2.0);
+        // The box's corner is outside; 990 m east is in, 1010 m east is out.
+        assert!(!c.contains(ne));
+        let east = |m: f64| Point::new(116.40 + m / c.m_per_deg_lon(), 39.90);
+        assert!(c.contains(east(990.0)) && !c.contains(east(1010.0)));
+        // At 5 km the projection stays within a few metres of the haversine distance.
+        let far = Circle { radius_m: 5000.0, ..c };
+        let p = Point::new(116.43, 39.93);
+        assert!((far.distance_m(p) - distance_m(c.centre, p)).abs() < 5.0, "{}", far.distance_m(p));
+    }
+
+    #[test]
+    fn snapping_hides_the_door_but_not_the_street() {
+        let p = Point::new(116.403_21, 39.914_87);
+        let s = snap(p, 50.0);
+        // No farther than half a cell's diagonal, and not the point itself.
+        assert!(distance_m(p, s) <= 25.0 * 2f64.sqrt() + 0.5, "{}", distance_m(p, s));
+        assert_ne!(s, p);
+        // Every point of the cell gives the same answer; snapping again changes nothing.
+        assert_eq!(snap(Point::new(p.lon + 0.000_05, p.lat - 0.000_05), 50.0), s);
+        assert_eq!(snap(s, 50.0), s);
+        // A point a cell further north lands in the next row: 50 m north, its columns shifted
+        // a little east or west (they follow each row's own latitude).
+        let next = snap(Point::new(p.lon, p.lat + 50.0 / M_PER_DEG), 50.0);
+        assert!(((next.lat - s.lat) * M_PER_DEG - 50.0).abs() < 0.2, "{next:?}");
+        assert!((50.0..=50.0 * 2f64.sqrt()).contains(&distance_m(s, next)), "{}", distance_m(s, next));
+    }
+
+    #[test]
+    fn an_interior_point_is_inside_even_when_the_centroid_is_not() {
+        let square = Polygon::rectangle(0.0, 0.0, 2.0, 2.0);
+        assert_eq!(square.interior_point(), Some(Point::new(1.0, 1.0)));
+        // A U shape: its centroid falls in the notch.
+        let u = Polygon {
+            exterior: vec![
+                Point::new(0.0, 0.0),
+                Point::new(3.0, 0.0),
+                Point::new(3.0, 3.0),
+                Point::new(2.0, 3.0),
+                Point::new(2.0, 1.0),
+                Point::new(1.0, 1.0),
+                Point::new(1.0, 3.0),
+                Point::new(0.0, 3.0),
+            ],
+            holes: vec![],
+        };
+        assert!(!u.contains(u.centroid()));
+        let p = u.interior_point().unwrap();
+        assert!(u.contains(p), "{p:?}");
+        assert_eq!(Polygon { exterior: vec![], holes: vec![] }.interior_point(), None);
+    }
 
     #[test]
     fn the_hull_of_two_rectangles_spans_both() {

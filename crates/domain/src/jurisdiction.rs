@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Refusal;
 use crate::codes::{AreaCode, Level};
-use crate::geo::Polygon;
+use crate::geo::{Point, Polygon};
 
 /// A node of the administrative tree above the grids.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,6 +43,23 @@ pub struct Grid {
     /// Staff ids of the grid members (网格员) who patrol it.
     pub members: Vec<String>,
 }
+
+/// A landmark (地标) of a community: a named point residents know (the committee's office, a
+/// housing estate's gate, a market, a bus stop), so that a place can be chosen from a list
+/// without a map. Reference data (基础数据), like the grids it lies in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Landmark {
+    /// The 12-digit community it belongs to.
+    pub community: AreaCode,
+    pub name: String,
+    pub location: Point,
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// Longest landmark name and address accepted.
+pub const MAX_LANDMARK_NAME: usize = 60;
+pub const MAX_LANDMARK_ADDRESS: usize = 200;
 
 /// The tree of areas and grids of one deployment.
 #[derive(Clone, Debug, Default)]
@@ -122,6 +139,62 @@ impl Jurisdiction {
             .collect()
     }
 
+    /// Checks landmarks against the tree: each names a community of the tree, has a name (unique
+    /// within its community) and lies inside one of that community's unit grids.
+    pub fn check_landmarks(&self, landmarks: &[Landmark]) -> Result<(), Refusal> {
+        let mut seen = std::collections::HashSet::new();
+        for l in landmarks {
+            let what = format!("{} {}", l.community, l.name);
+            if l.community.level() != Level::Community || !self.areas.contains_key(&l.community) {
+                return Err(Refusal::bad_field(
+                    "landmarks.community",
+                    format!("地标“{what}”：社区 {} 不存在", l.community),
+                    format!("landmark “{what}”: there is no community {}", l.community),
+                ));
+            }
+            let name = l.name.trim();
+            if name.is_empty() || name.chars().count() > MAX_LANDMARK_NAME {
+                return Err(Refusal::bad_field(
+                    "landmarks.name",
+                    format!("地标“{what}”：名称应为 1 到 {MAX_LANDMARK_NAME} 个字符"),
+                    format!("landmark “{what}”: a name has 1 to {MAX_LANDMARK_NAME} characters"),
+                ));
+            }
+            if l.address.as_ref().is_some_and(|a| a.chars().count() > MAX_LANDMARK_ADDRESS) {
+                return Err(Refusal::bad_field(
+                    "landmarks.address",
+                    format!("地标“{what}”：地址最多 {MAX_LANDMARK_ADDRESS} 个字符"),
+                    format!("landmark “{what}”: an address has at most {MAX_LANDMARK_ADDRESS} characters"),
+                ));
+            }
+            if !seen.insert((&l.community, name)) {
+                return Err(Refusal::bad_field(
+                    "landmarks.name",
+                    format!("地标“{what}”在该社区重复"),
+                    format!("landmark “{what}” appears twice in its community"),
+                ));
+            }
+            Point::new_checked(l.location.lon, l.location.lat)?;
+            // The community's grids: a range of the sorted codes, not a walk through all of them.
+            let inside = self
+                .grids
+                .range(l.community.clone()..)
+                .take_while(|(code, _)| l.community.covers(code))
+                .any(|(code, g)| code.level() == Level::Grid && g.polygon.contains(l.location));
+            if !inside {
+                return Err(Refusal::bad_field(
+                    "landmarks.location",
+                    format!("地标“{what}”的位置（{}, {}）不在该社区的网格内", l.location.lon, l.location.lat),
+                    format!(
+                        "landmark “{what}” at ({}, {}) lies outside its community's grids",
+                        l.location.lon, l.location.lat
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Direct children of an area.
     pub fn children(&self, code: &AreaCode) -> Vec<&Area> {
         self.areas.values().filter(|a| a.code.parent().as_ref() == Some(code)).collect()
@@ -162,5 +235,38 @@ mod tests {
         assert_eq!(j.unit_grids().count(), 1);
         let e = Jurisdiction::new(areas, vec![grid("110101001002001")]).unwrap_err();
         assert!(e.en.contains("110101001002"), "{e}");
+    }
+
+    #[test]
+    fn landmarks_lie_inside_their_community() {
+        let areas = ["11", "1101", "110101", "110101001", "110101001001", "110101001002"]
+            .iter()
+            .map(|c| Area { code: code(c), name: format!("n{c}") })
+            .collect::<Vec<_>>();
+        let grid = |c: &str, west: f64| Grid {
+            code: code(c),
+            name: c.into(),
+            kind: GridKind::Comprehensive,
+            polygon: Polygon::rectangle(west, 0.0, west + 1.0, 1.0),
+            members: vec![],
+        };
+        let j = Jurisdiction::new(areas, vec![grid("110101001001001", 0.0), grid("110101001002001", 1.0)]).unwrap();
+        let at = |community: &str, name: &str, lon: f64| Landmark {
+            community: code(community),
+            name: name.into(),
+            location: Point::new(lon, 0.5),
+            address: None,
+        };
+        assert!(j.check_landmarks(&[at("110101001001", "居委会", 0.5), at("110101001002", "居委会", 1.5)]).is_ok());
+        let e = j.check_landmarks(&[at("110101001001", "菜市场", 1.5)]).unwrap_err();
+        assert!(e.en.contains("outside its community's grids") && e.zh.contains("菜市场"), "{e}");
+        let e = j.check_landmarks(&[at("110101001003", "菜市场", 0.5)]).unwrap_err();
+        assert!(e.en.contains("no community 110101001003"), "{e}");
+        let e = j.check_landmarks(&[at("110101001", "菜市场", 0.5)]).unwrap_err();
+        assert!(e.en.contains("no community"), "a street is not a community: {e}");
+        let e = j.check_landmarks(&[at("110101001001", " ", 0.5)]).unwrap_err();
+        assert!(e.en.contains("1 to 60"), "{e}");
+        let e = j.check_landmarks(&[at("110101001001", "公交站", 0.5), at("110101001001", "公交站", 0.6)]).unwrap_err();
+        assert!(e.en.contains("twice"), "{e}");
     }
 }

@@ -133,7 +133,10 @@ impl Engine {
                 events: r.events,
                 rows: r.total.counters.values().filter(|c| !c.is_zero()).count() as u64,
             };
-            match self.store.replace_evaluation(r.facts, r.total).await {
+            let replaced = self.store.replace_evaluation(r.facts, r.total).await;
+            // The facts kept beside recent cases may be computed with another policy.
+            self.recent.clear();
+            match replaced {
                 Ok(()) => return Ok(done),
                 Err(e @ StoreError::Conflict { .. }) => last = Some(e),
                 Err(e) => return Err(e.into()),

@@ -16,6 +16,7 @@ pub mod scheduler;
 
 pub mod evaluation;
 pub mod import;
+mod recent;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -90,6 +91,7 @@ impl Loaded {
         let jurisdiction = Jurisdiction::new(reference.areas.clone(), reference.grids.clone())?;
         let grids = GridIndex::new(jurisdiction.unit_grids().map(|g| (g.code.clone(), g.polygon.clone())))?;
         let responsibility = ResponsibilityList::new(reference.units.clone(), reference.duties.clone())?;
+        jurisdiction.check_landmarks(&reference.landmarks)?;
         let mut staff = HashMap::new();
         for (i, s) in reference.staff.iter().enumerate() {
             if staff.insert(s.id.clone(), i).is_some() {
@@ -141,6 +143,9 @@ pub struct Committed {
     pub event: Event,
 }
 
+/// A case as the engine last wrote it, with its evaluation facts.
+type CaseCopy = Arc<(Case, Option<Facts>)>;
+
 /// How many committed changes a slow subscriber may fall behind before it misses some.
 const BUS_CAPACITY: usize = 4096;
 
@@ -153,6 +158,8 @@ pub struct Engine {
     pub duplicate_window: DuplicateWindow,
     /// Evaluation choices (考核口径): every change carries what it does to the counters.
     policy: Policy,
+    /// The cases this engine wrote last, with their facts: the next step needs no read.
+    recent: recent::Recent<CaseCopy>,
 }
 
 impl Engine {
@@ -168,6 +175,7 @@ impl Engine {
             ids: Mutex::new(0..0),
             duplicate_window: DuplicateWindow::default(),
             policy: Policy::default(),
+            recent: recent::Recent::default(),
         })
     }
 
@@ -320,7 +328,7 @@ impl Engine {
         Ok(EvaluationChange { facts, delta })
     }
 
-    /// Commits atomically, then tells live subscribers.
+    /// Commits atomically, keeps the cases as written, then tells live subscribers.
     async fn commit(&self, changes: Vec<Change>) -> Result<(), StoreError> {
         let live = self.bus.receiver_count() > 0;
         let published: Vec<Arc<Committed>> = if live {
@@ -328,7 +336,24 @@ impl Engine {
         } else {
             Vec::new()
         };
-        self.store.commit(changes).await?;
+        let written: Vec<(i64, Option<CaseCopy>)> = changes
+            .iter()
+            .map(|c| (c.case.id, c.evaluation.as_ref().map(|e| Arc::new((c.case.clone(), Some(e.facts.clone()))))))
+            .collect();
+        if let Err(e) = self.store.commit(changes).await {
+            // A conflict means a copy was stale; any other failure leaves the outcome unknown.
+            for (id, _) in written {
+                self.recent.forget(id);
+            }
+            return Err(e);
+        }
+        for (id, copy) in written {
+            match copy {
+                Some(copy) => self.recent.put(id, copy),
+                // Written without its facts: the next step folds them from the events.
+                None => self.recent.forget(id),
+            }
+        }
         for c in published {
             // Nobody listening is not an error.
             let _ = self.bus.send(c);
@@ -345,8 +370,11 @@ impl Engine {
         self.store.case(id).await?.ok_or(EngineError::NotFound(id))
     }
 
-    /// The case and its stored evaluation facts, in one read.
+    /// The case and its stored evaluation facts: as this engine last wrote them, or in one read.
     async fn case_with_facts(&self, id: i64) -> Result<(Case, Option<Facts>)> {
+        if let Some(copy) = self.recent.get(id) {
+            return Ok((*copy).clone());
+        }
         self.store.case_with_facts(id).await?.ok_or(EngineError::NotFound(id))
     }
 
@@ -360,6 +388,7 @@ impl Engine {
             let evaluation = match self.evaluation_with(Some(&case), stored, &event).await {
                 Ok(e) => e,
                 Err(e @ StoreError::Conflict { .. }) => {
+                    self.recent.forget(case_id);
                     last = Some(e);
                     continue;
                 }
@@ -417,6 +446,8 @@ impl Engine {
             ) {
                 (Ok(a), Ok(b)) => (a, b),
                 (Err(e @ StoreError::Conflict { .. }), _) | (_, Err(e @ StoreError::Conflict { .. })) => {
+                    self.recent.forget(duplicate);
+                    self.recent.forget(into);
                     last = Some(e);
                     continue;
                 }

@@ -157,6 +157,39 @@ async fn racing_staff_cannot_both_win() {
     assert_eq!(e.store().events(c.id).await.unwrap().len(), 2);
 }
 
+/// Two engines on one store, as two nodes on one PostgreSQL: each keeps the cases it wrote last,
+/// and a step decided on a copy the other node has since changed is refused by the store and
+/// decided again on the fresh case, so neither ever writes over the other.
+#[tokio::test]
+async fn a_node_acting_on_a_case_another_node_changed_decides_again_on_the_fresh_case() {
+    let (_d, a) = engine().await;
+    let b = Engine::start(a.store().clone(), a.rules().clone()).await.unwrap();
+    let op = |id: &str| Actor::staff(id, Role::IntakeOperator, &code("110101"), None);
+    let cmd = |actor: Actor, minutes: i64, action: Action| Command {
+        actor,
+        at: T0.plus_ms(minutes * MINUTE_MS),
+        action,
+        note: String::new(),
+        attachments: vec![],
+    };
+    // Node A takes the report (and keeps it); node B files it behind A's back.
+    let c = a.report(report("E0107", 116.4005), &Actor::resident("r1"), T0).await.unwrap();
+    b.act(c.id, cmd(op("op-b"), 1, Action::File { subclass: None, urgency: None })).await.unwrap();
+    // A's copy still says "waiting to be filed": filing again must be refused as the case now is.
+    let again = a.act(c.id, cmd(op("op-a"), 2, Action::File { subclass: None, urgency: None })).await;
+    assert_eq!(refused(again).code, "illegal_transition");
+    // A step that fits the fresh case goes through on node A, after B's.
+    let dispatcher = Actor::staff("d1", Role::Dispatcher, &code("110101"), None);
+    let lead = a.suggest_units(&a.case(c.id).await.unwrap()).unwrap().lead;
+    let (after, _) = a.act(c.id, cmd(dispatcher, 3, Action::Dispatch { lead, assisting: vec![] })).await.unwrap();
+    assert_eq!(after.state, State::Dispatched);
+    let events = a.store().events(c.id).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(events[1].actor, "op-b");
+    // The counters stayed true to the log through the stale copy.
+    assert!(a.verify_evaluation(&|_| {}).await.unwrap().is_ok());
+}
+
 #[tokio::test]
 async fn merging_keeps_every_reporter_informed() {
     let (_d, e) = engine().await;

@@ -9,6 +9,7 @@ pub mod caller;
 pub mod error;
 pub mod front_end;
 pub mod limits;
+pub mod mask;
 pub mod open311;
 pub mod reports;
 pub mod view;
@@ -36,8 +37,8 @@ pub struct App {
     pub auth: Arc<dyn Authenticator>,
     /// Request rates allowed at the doors anyone can reach (see [`limits`]).
     pub limits: limits::Limits,
-    /// The demo's sign-in help, when serving `yiwang demo`.
-    pub demo: Option<api::demo::DemoSignIn>,
+    /// The demo's sign-in help and the codes it would have sent, when serving `yiwang demo`.
+    pub demo: Option<api::demo::Demo>,
 }
 
 #[derive(Clone)]

@@ -1,5 +1,7 @@
 //! Abuse limits (防刷): how often one client address may knock on the doors anyone can reach
-//! (signing in, signing up, asking for a code, reporting and uploading without an account).
+//! (signing in, signing up, asking for a code, reporting and uploading without an account, and
+//! reading the public board, which anyone may page through), and asking for a proxy (亲友代办),
+//! which sends a code to a phone.
 //!
 //! Each door has a token bucket per client address: `requests` tokens, refilled evenly over
 //! `per`. A request finding the bucket empty is answered 429 in the API's error body with
@@ -58,12 +60,16 @@ pub struct Limits {
     pub login: Rate,
     /// `/api/auth/signup`: 5 in 10 minutes.
     pub signup: Rate,
-    /// `/api/auth/code` (verification codes by SMS or e-mail cost money): 5 in 10 minutes.
+    /// `/api/auth/code` and `POST /api/proxies` (verification codes by SMS or e-mail cost money):
+    /// 5 in 10 minutes, shared.
     pub code: Rate,
     /// Anonymous `POST /api/reports`: 20 an hour.
     pub anonymous_report: Rate,
     /// Anonymous `POST /api/attachments` (photos for a report): 60 an hour.
     pub anonymous_upload: Rate,
+    /// `GET /api/public/cases` (the public board), signed in or not: 60 a minute, a person's
+    /// browsing with room to spare, not a scraper's.
+    pub public_board: Rate,
     /// Reverse proxies in front of yiwang that append to `X-Forwarded-For`; 0 believes none.
     pub trusted_proxies: usize,
     /// Most buckets kept at once; beyond it the least recently used go (memory stays bounded).
@@ -78,6 +84,7 @@ impl Default for Limits {
             code: Rate::new(5, Duration::from_secs(600)),
             anonymous_report: Rate::per_hour(20),
             anonymous_upload: Rate::per_hour(60),
+            public_board: Rate::per_minute(60),
             trusted_proxies: 0,
             max_tracked: 100_000,
         }
@@ -92,21 +99,25 @@ pub enum Door {
     Code,
     AnonymousReport,
     AnonymousUpload,
+    PublicBoard,
 }
 
 impl Door {
-    /// The door a request knocks on, if any. Reads (`GET`, `HEAD`, `OPTIONS`) are never limited
-    /// here; reports and uploads only when anonymous, which the caller of this decides.
+    /// The door a request knocks on, if any. Reads (`GET`, `HEAD`, `OPTIONS`) are limited only at
+    /// the public board; reports and uploads only when anonymous, which the caller of this
+    /// decides.
     pub fn of(method: &Method, path: &str) -> Option<Door> {
         if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
-            return None;
+            // HEAD runs the same handler as GET.
+            return (*method != Method::OPTIONS && path == "/api/public/cases").then_some(Door::PublicBoard);
         }
         let under = |prefix: &str| path == prefix || path.strip_prefix(prefix).is_some_and(|r| r.starts_with('/'));
         if under("/api/auth/login") {
             Some(Door::Login)
         } else if under("/api/auth/signup") {
             Some(Door::Signup)
-        } else if under("/api/auth/code") {
+        } else if under("/api/auth/code") || (*method == Method::POST && path == "/api/proxies") {
+            // Asking to act for a relative (亲友代办) sends a code too.
             Some(Door::Code)
         } else if *method == Method::POST && path == "/api/reports" {
             Some(Door::AnonymousReport)
@@ -150,6 +161,7 @@ impl Limiter {
             Door::Code => self.limits.code,
             Door::AnonymousReport => self.limits.anonymous_report,
             Door::AnonymousUpload => self.limits.anonymous_upload,
+            Door::PublicBoard => self.limits.public_board,
         }
     }
 
@@ -357,10 +369,17 @@ mod tests {
         assert_eq!(Door::of(&Method::POST, "/api/auth/loginx"), None);
         assert_eq!(Door::of(&Method::POST, "/api/auth/signup"), Some(Door::Signup));
         assert_eq!(Door::of(&Method::POST, "/api/auth/code"), Some(Door::Code));
+        assert_eq!(Door::of(&Method::POST, "/api/proxies"), Some(Door::Code), "asking for a proxy sends a code");
+        assert_eq!(Door::of(&Method::POST, "/api/proxies/1/consent"), None);
+        assert_eq!(Door::of(&Method::GET, "/api/proxies"), None);
         assert_eq!(Door::of(&Method::POST, "/api/reports"), Some(Door::AnonymousReport));
         assert_eq!(Door::of(&Method::POST, "/api/attachments"), Some(Door::AnonymousUpload));
         assert_eq!(Door::of(&Method::GET, "/api/auth/login"), None);
         assert_eq!(Door::of(&Method::GET, "/api/reports"), None);
+        assert_eq!(Door::of(&Method::GET, "/api/public/cases"), Some(Door::PublicBoard));
+        assert_eq!(Door::of(&Method::HEAD, "/api/public/cases"), Some(Door::PublicBoard));
+        assert_eq!(Door::of(&Method::OPTIONS, "/api/public/cases"), None);
+        assert_eq!(Door::of(&Method::GET, "/api/cases"), None);
         assert_eq!(Door::of(&Method::POST, "/api/cases/1/act"), None);
     }
 

@@ -111,6 +111,8 @@ impl CaseView {
             .map(|s| if lang == Lang::En { s.en.clone() } else { s.name.clone() })
             .unwrap_or_default();
         let staff = caller.actor.as_ref().is_some_and(|a| a.role != Role::Resident);
+        // The reporter, or a relative acting for them (亲友代办), sees whose case it is.
+        let reporter = caller.actor.as_ref().is_some_and(|a| a.role == Role::Resident && a.resident_id() == c.reporter);
         CaseView {
             id: c.id,
             state: c.state.as_str().to_owned(),
@@ -127,7 +129,7 @@ impl CaseView {
             address: c.address.clone(),
             description: c.description.clone(),
             channel: json_name(&c.channel),
-            reporter: staff.then(|| c.reporter.clone()),
+            reporter: (staff || reporter).then(|| c.reporter.clone()),
             photos: c.photos.clone(),
             reported_at: time(c.reported_at),
             filed_at: c.filed_at.map(time),

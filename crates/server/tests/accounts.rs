@@ -1,13 +1,15 @@
 //! Accounts over HTTP: the real router in-process, on a SQLite store in a temporary directory,
 //! with a clock the tests move instead of sleeping.
 
-use std::sync::{Arc, Mutex};
+mod support;
 
-use async_trait::async_trait;
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use serde_json::{Value, json};
+use support::Outbox;
 use tower::ServiceExt;
 use yiwang_domain::Lang;
 use yiwang_domain::calendar::Calendar;
@@ -18,31 +20,13 @@ use yiwang_domain::taxonomy::Taxonomy;
 use yiwang_domain::time::{MINUTE_MS, Timestamp};
 use yiwang_engine::Engine;
 use yiwang_server::App;
-use yiwang_server::auth::{AccountAuthenticator, AuthConfig, Clock, CodeSender, ManualClock, password, totp};
+use yiwang_server::auth::{AccountAuthenticator, AuthConfig, Clock, ManualClock, password, totp};
 use yiwang_server::caller::Authenticator;
 use yiwang_store::accounts::{AccessFilter, Account, AccountKind};
 use yiwang_store::{Store, conformance};
 use yiwang_store_sqlite::{Durability, SqliteStore};
 
 const PASSWORD: &str = "Test-password-2026";
-
-/// Keeps the codes instead of sending them.
-#[derive(Default)]
-struct Outbox(Mutex<Vec<(String, String)>>);
-
-#[async_trait]
-impl CodeSender for Outbox {
-    async fn send(&self, phone: &str, code: &str) -> Result<(), String> {
-        self.0.lock().unwrap().push((phone.into(), code.into()));
-        Ok(())
-    }
-}
-
-impl Outbox {
-    fn last(&self) -> String {
-        self.0.lock().unwrap().last().expect("a code was sent").1.clone()
-    }
-}
 
 fn code(s: &str) -> AreaCode {
     AreaCode::parse("t", s).unwrap()

@@ -60,11 +60,9 @@ async fn queues(w: &World, who: &str) -> Result<Vec<String>, u16> {
     Ok(list.iter().map(|q| format!("{}={}", q["name"].as_str().unwrap(), q["count"])).collect())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_role_sees_its_own_queues_in_its_own_place() {
-    let w = world(CALLERS).await;
-    let ids: Vec<i64> = one_case_per_state(&w).await;
-    // An accepted case falls overdue: the supervisor of its street must act.
+/// [`one_case_per_state`], with the accepted case (the fourth) past its deadline and marked overdue.
+async fn one_case_per_state_one_overdue(w: &World) -> Vec<i64> {
+    let ids = one_case_per_state(w).await;
     let due = w.engine.case(ids[3]).await.unwrap().clock.due_at.unwrap();
     let cmd = Command {
         actor: Actor::system(),
@@ -74,6 +72,14 @@ async fn each_role_sees_its_own_queues_in_its_own_place() {
         attachments: vec![],
     };
     w.engine.act(ids[3], cmd).await.unwrap();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_sees_its_own_queues_in_its_own_place() {
+    let w = world(CALLERS).await;
+    // An accepted case falls overdue: the supervisor of its street must act.
+    let ids = one_case_per_state_one_overdue(&w).await;
 
     let expected: &[(&str, Result<&[&str], u16>)] = &[
         ("resident:reporter", Ok(&["to_rate=1"])),
@@ -139,16 +145,7 @@ async fn one_case_per_state(w: &World) -> Vec<i64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_screen_per_level_for_staff_with_a_territory() {
     let w = world(CALLERS).await;
-    let ids = one_case_per_state(&w).await;
-    let due = w.engine.case(ids[3]).await.unwrap().clock.due_at.unwrap();
-    let cmd = Command {
-        actor: Actor::system(),
-        at: due,
-        action: Action::MarkOverdue,
-        note: String::new(),
-        attachments: vec![],
-    };
-    w.engine.act(ids[3], cmd).await.unwrap();
+    let ids = one_case_per_state_one_overdue(&w).await;
     // One report today, in the other street.
     let today = NewReport {
         subclass: SubclassId::parse("s", "E0102").unwrap(),

@@ -112,7 +112,6 @@ pub struct EvalRow<'a> {
     seq: i64,
     grid: &'a str,
     data: String,
-    pub delta: DeltaArrays,
 }
 
 impl<'a> EvalRow<'a> {
@@ -122,7 +121,6 @@ impl<'a> EvalRow<'a> {
             seq: i64::from(e.facts.seq),
             grid: e.facts.grid.as_str(),
             data: json(&e.facts),
-            delta: DeltaArrays::new(&e.delta),
         }
     }
 

@@ -15,6 +15,7 @@ mod evaluation;
 mod import;
 mod notifications;
 mod open311;
+mod proxies;
 mod rows;
 mod schedule;
 mod webhooks;
@@ -46,6 +47,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_evaluation.sql")),
     (8, include_str!("../migrations/0008_workbench.sql")),
     (9, include_str!("../migrations/0009_case_search.sql")),
+    (10, include_str!("../migrations/0010_public_board.sql")),
+    (11, include_str!("../migrations/0011_proxies.sql")),
 ];
 
 /// Connections in the pool (the writer keeps one of them).

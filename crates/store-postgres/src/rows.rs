@@ -6,8 +6,8 @@ use tokio_postgres::types::{FromSql, ToSql};
 use yiwang_domain::audit::{CaseHead, Hash, LedgerEntry};
 use yiwang_domain::case::{Case, Event, Role, State};
 use yiwang_domain::codes::AreaCode;
-use yiwang_domain::geo::Point;
-use yiwang_domain::jurisdiction::{Area, Grid};
+use yiwang_domain::geo::{Circle, Point};
+use yiwang_domain::jurisdiction::{Area, Grid, Landmark};
 use yiwang_domain::responsibility::{Duty, Unit};
 use yiwang_domain::staff::Staff;
 use yiwang_domain::taxonomy::SubclassId;
@@ -240,15 +240,35 @@ type Arg = Box<dyn ToSql + Sync + Send>;
 fn case_filter(f: &CaseFilter) -> (String, Vec<Arg>) {
     let mut sql = String::from(" WHERE true");
     let mut args: Vec<Arg> = Vec::new();
+    // Pushes a value and its clause; returns the value's placeholder, to use it again.
     let mut arg = |sql: &mut String, clause: &str, v: Arg| {
         args.push(v);
-        sql.push_str(&clause.replace('?', &format!("${}", args.len())));
+        let placeholder = format!("${}", args.len());
+        sql.push_str(&clause.replace('?', &placeholder));
+        placeholder
     };
     if let Some(a) = &f.area {
         // Codes nest by prefix: [code, code + ':') is exactly the codes that start with it
         // (':' follows the digits; the column compares bytewise, COLLATE "C").
         arg(&mut sql, " AND grid >= ?", Box::new(a.to_string()));
         arg(&mut sql, " AND grid < ?", Box::new(format!("{a}:")));
+    }
+    if let Some(c) = &f.near {
+        // The box by the index on (lat, lon), then the circle in the same projection as
+        // `Circle::contains`: plain arithmetic, with the centre's cos(latitude) passed in.
+        let (sw, ne) = c.bbox();
+        arg(&mut sql, " AND lat BETWEEN ?", Box::new(sw.lat));
+        arg(&mut sql, " AND ?", Box::new(ne.lat));
+        arg(&mut sql, " AND lon BETWEEN ?", Box::new(sw.lon));
+        arg(&mut sql, " AND ?", Box::new(ne.lon));
+        let x = arg(&mut String::new(), "", Box::new(c.centre.lon));
+        let y = arg(&mut String::new(), "", Box::new(c.centre.lat));
+        let kx = arg(&mut String::new(), "", Box::new(c.m_per_deg_lon()));
+        let ky = arg(&mut String::new(), "", Box::new(Circle::M_PER_DEG_LAT));
+        let r2 = arg(&mut String::new(), "", Box::new(c.radius_m * c.radius_m));
+        sql.push_str(&format!(
+            " AND ((lon - {x}) * {kx}) * ((lon - {x}) * {kx}) + ((lat - {y}) * {ky}) * ((lat - {y}) * {ky}) <= {r2}"
+        ));
     }
     if !f.states.is_empty() {
         let states: Vec<&'static str> = f.states.iter().map(|s| s.as_str()).collect();
@@ -404,8 +424,9 @@ pub async fn save_reference<C: GenericClient>(t: &C, r: &Reference) -> Result<()
     // Two nodes replacing it at once would each insert what the other had not yet deleted;
     // the lock makes the second wait (readers are not blocked).
     t.batch_execute(
-        "LOCK TABLE duties, staff, units, grids, areas IN SHARE ROW EXCLUSIVE MODE; \
-         DELETE FROM duties; DELETE FROM staff; DELETE FROM units; DELETE FROM grids; DELETE FROM areas;",
+        "LOCK TABLE landmarks, duties, staff, units, grids, areas IN SHARE ROW EXCLUSIVE MODE; \
+         DELETE FROM landmarks; DELETE FROM duties; DELETE FROM staff; DELETE FROM units; DELETE FROM grids; \
+         DELETE FROM areas;",
     )
     .await
     .map_err(backend)?;
@@ -433,6 +454,12 @@ pub async fn save_reference<C: GenericClient>(t: &C, r: &Reference) -> Result<()
     let st = prepare("INSERT INTO staff (id, name, role, scope, unit) VALUES ($1, $2, $3, $4, $5)").await?;
     for s in &r.staff {
         t.execute(&st, &[&s.id, &s.name, &s.role.as_str(), &s.scope.as_str(), &s.unit]).await.map_err(backend)?;
+    }
+    let st = prepare("INSERT INTO landmarks (community, name, lon, lat, address) VALUES ($1, $2, $3, $4, $5)").await?;
+    for l in &r.landmarks {
+        t.execute(&st, &[&l.community.as_str(), &l.name, &l.location.lon, &l.location.lat, &l.address])
+            .await
+            .map_err(backend)?;
     }
     Ok(())
 }
@@ -479,6 +506,16 @@ pub async fn load_reference<C: GenericClient>(c: &C) -> Result<Reference> {
             role,
             scope: code(get(&row, 3)?)?,
             unit: get(&row, 4)?,
+        });
+    }
+    for row in
+        query(c, "SELECT community, name, lon, lat, address FROM landmarks ORDER BY community, name", &[]).await?
+    {
+        r.landmarks.push(Landmark {
+            community: code(get(&row, 0)?)?,
+            name: get(&row, 1)?,
+            location: Point { lon: get(&row, 2)?, lat: get(&row, 3)? },
+            address: get(&row, 4)?,
         });
     }
     Ok(r)

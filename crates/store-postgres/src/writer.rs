@@ -21,9 +21,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::Statement;
 use yiwang_domain::Refusal;
 use yiwang_domain::audit;
+use yiwang_domain::evaluation::Contribution;
 use yiwang_store::{Change, LedgerHead, Result, StoreError};
 
-use crate::evaluation;
+use crate::evaluation::{self, DeltaArrays};
 use crate::rows::{self, ChangeRow};
 use crate::{backend, backend_msg};
 
@@ -105,7 +106,7 @@ enum Purpose {
     /// Writes the case row of change `n` of the commit: it must touch exactly one row.
     Case(usize),
     Other(usize),
-    /// Not tied to one change (the ledger head).
+    /// Not tied to one change (the ledger head, the summed counters).
     Group,
 }
 
@@ -136,13 +137,32 @@ fn statements<'a>(
         out.push((Purpose::Other(n), Box::pin(t.execute_raw(&st.event, r.event_params()))));
         if let Some(e) = &r.evaluation {
             out.push((Purpose::Other(n), Box::pin(t.execute_raw(&st.facts, e.facts_params()))));
-            if let Some(p) = e.delta.counters_params() {
-                out.push((Purpose::Other(n), Box::pin(t.execute_raw(&st.counters, p))));
-            }
-            if let Some(p) = e.delta.buckets_params() {
-                out.push((Purpose::Other(n), Box::pin(t.execute_raw(&st.buckets, p))));
-            }
         }
+    }
+}
+
+/// The counter deltas of `jobs`, summed: a group of steps touches the same district, street and
+/// unit rows over and over, and each row is then written once.
+fn summed_delta(jobs: &[Job]) -> DeltaArrays {
+    let mut sum = Contribution::default();
+    for e in jobs.iter().flat_map(|j| &j.changes).filter_map(|c| c.evaluation.as_ref()) {
+        sum.merge(&e.delta);
+    }
+    DeltaArrays::new(&sum)
+}
+
+/// The statements adding `delta` to the counters and buckets.
+fn counter_statements<'a>(
+    t: &'a Transaction<'_>,
+    st: &'a Statements,
+    delta: &'a DeltaArrays,
+    out: &mut Vec<(Purpose, Pending<'a>)>,
+) {
+    if let Some(p) = delta.counters_params() {
+        out.push((Purpose::Group, Box::pin(t.execute_raw(&st.counters, p))));
+    }
+    if let Some(p) = delta.buckets_params() {
+        out.push((Purpose::Group, Box::pin(t.execute_raw(&st.buckets, p))));
     }
 }
 
@@ -241,10 +261,12 @@ impl Writer {
             })
             .collect();
         let ledger_hash = ledger.hash.to_vec();
+        let delta = summed_delta(group);
         let mut steps = Vec::new();
         for rows in &placed {
             statements(&t, &st, rows, &mut steps);
         }
+        counter_statements(&t, &st, &delta, &mut steps);
         if ledger != start {
             steps.push((
                 Purpose::Group,
@@ -272,8 +294,10 @@ impl Writer {
         for job in group {
             let mut after = ledger;
             let placed = place(&job.changes, &mut after);
+            let delta = summed_delta(std::slice::from_ref(job));
             let mut steps = Vec::new();
             statements(&t, &st, &placed, &mut steps);
+            counter_statements(&t, &st, &delta, &mut steps);
             let (purposes, pending): (Vec<Purpose>, Vec<Pending>) = steps.into_iter().unzip();
             t.batch_execute("SAVEPOINT one").await.map_err(backend)?;
             match first_failure(&purposes, pipeline(pending).await) {

@@ -136,3 +136,21 @@ async fn import_story() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxies_story() {
+    in_fresh_schema("proxies", |url| async move {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        conformance::proxies::run(Arc::new(store)).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_board_story() {
+    in_fresh_schema("public_board", |url| async move {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        conformance::public::run(Arc::new(store)).await;
+    })
+    .await;
+}

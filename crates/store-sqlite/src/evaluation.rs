@@ -1,7 +1,8 @@
 //! Evaluation storage on SQLite: `case_facts`, `eval_counters`, `eval_buckets` (migration 7).
 //!
-//! The commit path ([`apply`]) runs inside the writer's group transaction, in the savepoint of
-//! the commit it belongs to, so a refused commit leaves no counter behind. Its statements are
+//! The commit path ([`store_facts`], then [`add`] once for the summed deltas) runs inside the
+//! writer's group transaction; when a group is written again one commit at a time, each commit's
+//! delta is added inside its own savepoint, so a refused commit leaves no counter behind. Its statements are
 //! prepared once per connection (`prepare_cached`), their SQL built once from
 //! `Counters::NAMES`.
 
@@ -54,11 +55,10 @@ fn facts_of(data: &str) -> Result<Facts> {
     serde_json::from_str(data).map_err(|e| backend(format!("stored facts do not parse: {e}")))
 }
 
-/// Writes a change's facts and adds its delta; inside the commit's savepoint.
-pub fn apply(t: &Transaction, case: &Case, e: &EvaluationChange) -> Result<()> {
+/// Writes a change's facts (its delta is the caller's to add, see `rows::apply`).
+pub fn store_facts(t: &Transaction, case: &Case, e: &EvaluationChange) -> Result<()> {
     check_facts(case, e)?;
-    insert_facts(t, &e.facts)?;
-    add(t, &e.delta)
+    insert_facts(t, &e.facts)
 }
 
 /// Writes a case's facts, replacing what it had.

@@ -13,6 +13,7 @@ mod attachments;
 mod evaluation;
 mod notifications;
 mod open311;
+mod proxies;
 mod rows;
 mod schedule;
 mod webhooks;
@@ -45,6 +46,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_evaluation.sql")),
     (8, include_str!("../migrations/0008_workbench.sql")),
     (9, include_str!("../migrations/0009_case_search.sql")),
+    (10, include_str!("../migrations/0010_public_board.sql")),
+    (11, include_str!("../migrations/0011_proxies.sql")),
 ];
 
 /// How long a group may grow: commits beyond this wait for the next transaction.
@@ -255,13 +258,15 @@ impl Writer {
         let t = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
         let mut ledger = self.ledger;
         let mut heads = Vec::with_capacity(group.len());
+        let mut counters = Contribution::default();
         for (changes, _) in group {
-            if rows::apply(&t, changes, &mut ledger).is_err() {
+            if rows::apply(&t, changes, &mut ledger, &mut counters).is_err() {
                 t.rollback().map_err(backend)?;
                 return Ok(None);
             }
             heads.push(ledger);
         }
+        evaluation::add(&t, &counters)?;
         set_ledger(&t, self.ledger, ledger)?;
         t.commit().map_err(backend)?;
         self.ledger = ledger;
@@ -279,8 +284,9 @@ impl Writer {
         let mut answers = Vec::with_capacity(group.len());
         for (changes, _) in group {
             let mut after = ledger;
+            let mut counters = Contribution::default();
             t.execute_batch("SAVEPOINT one").map_err(backend)?;
-            match rows::apply(&t, changes, &mut after) {
+            match rows::apply(&t, changes, &mut after, &mut counters).and_then(|()| evaluation::add(&t, &counters)) {
                 Ok(()) => {
                     t.execute_batch("RELEASE one").map_err(backend)?;
                     ledger = after;

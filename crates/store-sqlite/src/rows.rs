@@ -6,8 +6,8 @@ use yiwang_domain::audit::{self, CaseHead, Hash, LedgerEntry};
 use yiwang_domain::case::{Case, Event, Role, State};
 use yiwang_domain::codes::AreaCode;
 use yiwang_domain::evaluation::Contribution;
-use yiwang_domain::geo::Point;
-use yiwang_domain::jurisdiction::{Area, Grid};
+use yiwang_domain::geo::{Circle, Point};
+use yiwang_domain::jurisdiction::{Area, Grid, Landmark};
 use yiwang_domain::responsibility::{Duty, Unit};
 use yiwang_domain::staff::Staff;
 use yiwang_domain::taxonomy::SubclassId;
@@ -36,53 +36,26 @@ pub fn ledger_head(c: &Connection) -> Result<LedgerHead> {
     .map_err(backend)
 }
 
-/// Applies one atomic commit inside the writer's transaction, chaining the ledger.
-pub fn apply(t: &Transaction, changes: &[Change], ledger: &mut LedgerHead) -> Result<()> {
+/// Applies one atomic commit inside the writer's transaction, chaining the ledger. Its counter
+/// deltas are summed into `counters`, for the caller to add once per transaction: a group of
+/// steps touches the same district, street and unit rows over and over.
+pub fn apply(t: &Transaction, changes: &[Change], ledger: &mut LedgerHead, counters: &mut Contribution) -> Result<()> {
     for Change { case, event, evaluation } in changes {
         if event.case_id != case.id || event.seq != case.seq || event.hash != case.head {
             return Err(backend(format!("change of case {} is inconsistent with its event", case.id)));
         }
-        let expected = event.seq - 1;
-        if expected == 0 {
+        if event.seq == 1 {
             insert_case(t, case)?;
         } else {
-            // NOT INDEXED: a lookup by id, see `case`.
-            let mut upd = t
-                .prepare_cached(
-                    "UPDATE cases NOT INDEXED SET state = ?2, seq = ?3, head = ?4, subclass = ?5, grid = ?6, lon = ?7, lat = ?8, lead_unit = ?9, \
-                     reported_at = ?10, due_at = ?11, closed_at = ?12, overdue = ?13, data = ?14, \
-                     wake_anchor = ?15, wake_at = ?15, awaiting_follow_up = ?16, warned = ?17, extension_requested = ?18 \
-                     WHERE id = ?1 AND seq = ?19",
-                )
-                .map_err(backend)?;
-            let p = case_params(case);
-            let n = upd
-                .execute(params![
-                    p.0, p.1, p.2, p.3, p.4, p.5, p.6, p.7, p.8, p.9, p.10, p.11, p.12, p.13, p.14, p.15, p.16, p.17,
-                    expected
-                ])
-                .map_err(backend)?;
-            if n == 0 {
-                let found: Option<u32> = t
-                    .query_row("SELECT seq FROM cases WHERE id = ?1", [case.id], |r| r.get(0))
-                    .optional()
-                    .map_err(backend)?;
-                return Err(match found {
-                    Some(found) => StoreError::Conflict { case_id: case.id, expected, found },
-                    None => StoreError::Refused(Refusal::new(
-                        "case_not_found",
-                        format!("案卷 {} 不存在", case.id),
-                        format!("case {} does not exist", case.id),
-                    )),
-                });
-            }
+            update_case(t, case, event.seq - 1)?;
         }
         insert_followers(t, case)?;
         let next = LedgerHead { seq: ledger.seq + 1, hash: audit::ledger_next(&ledger.hash, &event.hash) };
         insert_event(t, event, next)?;
         *ledger = next;
         if let Some(e) = evaluation {
-            crate::evaluation::apply(t, case, e)?;
+            crate::evaluation::store_facts(t, case, e)?;
+            counters.merge(&e.delta);
         }
     }
     Ok(())
@@ -90,19 +63,16 @@ pub fn apply(t: &Transaction, changes: &[Change], ledger: &mut LedgerHead) -> Re
 
 /// Inserts a new case's row; a case with this id already stored is refused.
 fn insert_case(t: &Transaction, case: &Case) -> Result<()> {
-    let mut ins = t
-        .prepare_cached(
-            "INSERT INTO cases (id, state, seq, head, subclass, grid, lon, lat, lead_unit, reported_at, due_at, closed_at, overdue, data, \
-             wake_anchor, wake_at, awaiting_follow_up, warned, extension_requested) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18) ON CONFLICT (id) DO NOTHING",
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        let places: Vec<String> = (1..=CASE_COLUMNS.len()).map(|i| format!("?{i}")).collect();
+        format!(
+            "INSERT INTO cases ({}) VALUES ({}) ON CONFLICT (id) DO NOTHING",
+            CASE_COLUMNS.join(", "),
+            places.join(", ")
         )
-        .map_err(backend)?;
-    let p = case_params(case);
-    let n = ins
-        .execute(params![
-            p.0, p.1, p.2, p.3, p.4, p.5, p.6, p.7, p.8, p.9, p.10, p.11, p.12, p.13, p.14, p.15, p.16, p.17
-        ])
-        .map_err(backend)?;
+    });
+    let n = t.prepare_cached(sql).map_err(backend)?.execute(params_from_iter(case_row(case))).map_err(backend)?;
     if n == 0 {
         return Err(StoreError::Refused(Refusal::new(
             "case_exists",
@@ -110,6 +80,91 @@ fn insert_case(t: &Transaction, case: &Case) -> Result<()> {
             format!("case {} already exists", case.id),
         )));
     }
+    Ok(())
+}
+
+/// The case columns some index covers (see the migrations). Setting such a column rewrites every
+/// index on it even when the value stays the same, so a step sets only those whose value changed:
+/// most steps change the state and the deadline, not the grid, kind or report time.
+const INDEXED: &[&str] = &[
+    "state",
+    "subclass",
+    "grid",
+    "lon",
+    "lat",
+    "lead_unit",
+    "reported_at",
+    "overdue",
+    "wake_at",
+    "awaiting_follow_up",
+    "warned",
+];
+
+/// The position of a column in [`CASE_COLUMNS`].
+fn case_column(name: &str) -> usize {
+    CASE_COLUMNS.iter().position(|c| *c == name).expect("a case column")
+}
+
+/// Whether `column` is an indexed column that `kept` (bits of [`INDEXED`]) leaves as it is.
+fn is_kept(kept: u32, column: &str) -> bool {
+    INDEXED.iter().position(|c| *c == column).is_some_and(|k| kept & 1 << k != 0)
+}
+
+/// `UPDATE cases` of every column but the id, less the indexed ones in `kept` (bits of [`INDEXED`]).
+fn update_sql(kept: u32) -> String {
+    let sets: Vec<String> = CASE_COLUMNS[1..]
+        .iter()
+        .filter(|c| !is_kept(kept, c))
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ?{}", i + 1))
+        .collect();
+    format!("UPDATE cases NOT INDEXED SET {} WHERE id = ?{}", sets.join(", "), sets.len() + 1)
+}
+
+/// Moves a stored case from `expected` to its new row; refused when it is missing or moved on.
+fn update_case(t: &Transaction, case: &Case, expected: u32) -> Result<()> {
+    static READ: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    // NOT INDEXED: a lookup by id, see `case`.
+    let read = READ.get_or_init(|| format!("SELECT seq, {} FROM cases NOT INDEXED WHERE id = ?1", INDEXED.join(", ")));
+    let stored: Option<(u32, Vec<Value>)> = t
+        .prepare_cached(read)
+        .map_err(backend)?
+        .query_row([case.id], |r| {
+            Ok((r.get(0)?, (1..=INDEXED.len()).map(|i| r.get::<_, Value>(i)).collect::<rusqlite::Result<_>>()?))
+        })
+        .optional()
+        .map_err(backend)?;
+    let stored = match stored {
+        Some((seq, values)) if seq == expected => values,
+        Some((found, _)) => return Err(StoreError::Conflict { case_id: case.id, expected, found }),
+        None => {
+            return Err(StoreError::Refused(Refusal::new(
+                "case_not_found",
+                format!("案卷 {} 不存在", case.id),
+                format!("case {} does not exist", case.id),
+            )));
+        }
+    };
+    // Which indexed columns keep their value (bit i: INDEXED[i]); the statement for each such
+    // set of columns is built once.
+    let mut row = case_row(case);
+    let kept: u32 = INDEXED
+        .iter()
+        .enumerate()
+        .filter(|(i, column)| stored[*i] == row[case_column(column)])
+        .fold(0, |bits, (i, _)| bits | 1 << i);
+    let mut values: Vec<Value> = Vec::with_capacity(CASE_COLUMNS.len());
+    for (i, column) in CASE_COLUMNS.iter().enumerate().skip(1) {
+        if !is_kept(kept, column) {
+            values.push(std::mem::replace(&mut row[i], Value::Null));
+        }
+    }
+    values.push(Value::Integer(case.id));
+    thread_local! {
+        static UPDATES: std::cell::RefCell<std::collections::HashMap<u32, String>> = Default::default();
+    }
+    let sql = UPDATES.with_borrow_mut(|u| u.entry(kept).or_insert_with(|| update_sql(kept)).clone());
+    t.prepare_cached(&sql).map_err(backend)?.execute(params_from_iter(values)).map_err(backend)?;
     Ok(())
 }
 
@@ -179,50 +234,55 @@ pub fn import_history(t: &Transaction, histories: &[History], counters: &Contrib
     Ok(ledger)
 }
 
-/// The row of a case: its columns in the order of `INSERT INTO cases`.
-#[allow(clippy::type_complexity)]
-fn case_params(
-    c: &Case,
-) -> (
-    i64,
-    &'static str,
-    u32,
-    &[u8],
-    String,
-    &str,
-    f64,
-    f64,
-    Option<&str>,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    bool,
-    String,
-    Option<i64>,
-    bool,
-    bool,
-    bool,
-) {
-    (
-        c.id,
-        c.state.as_str(),
-        c.seq,
-        &c.head[..],
-        c.subclass.to_string(),
-        c.grid.as_str(),
-        c.location.lon,
-        c.location.lat,
-        c.lead_unit.as_deref(),
-        c.reported_at.0,
-        c.clock.due_at.map(|t| t.0),
-        c.closed_at.map(|t| t.0),
-        c.overdue,
-        json(c),
-        schedule::wake_anchor(c).map(|t| t.0),
-        schedule::awaits_follow_up(c),
-        c.warned,
-        c.extension_requested.is_some(),
-    )
+/// The columns of a case's row, in the order of [`case_row`].
+const CASE_COLUMNS: [&str; 19] = [
+    "id",
+    "state",
+    "seq",
+    "head",
+    "subclass",
+    "grid",
+    "lon",
+    "lat",
+    "lead_unit",
+    "reported_at",
+    "due_at",
+    "closed_at",
+    "overdue",
+    "data",
+    "wake_anchor",
+    "wake_at",
+    "awaiting_follow_up",
+    "warned",
+    "extension_requested",
+];
+
+/// The row of a case. Its wake time starts at its anchor; the scheduler may move it later.
+fn case_row(c: &Case) -> [Value; 19] {
+    let int = |v: Option<i64>| v.map_or(Value::Null, Value::Integer);
+    let flag = |b: bool| Value::Integer(i64::from(b));
+    let wake = int(schedule::wake_anchor(c).map(|t| t.0));
+    [
+        Value::Integer(c.id),
+        Value::Text(c.state.as_str().into()),
+        Value::Integer(c.seq.into()),
+        Value::Blob(c.head.to_vec()),
+        Value::Text(c.subclass.to_string()),
+        Value::Text(c.grid.as_str().into()),
+        Value::Real(c.location.lon),
+        Value::Real(c.location.lat),
+        c.lead_unit.clone().map_or(Value::Null, Value::Text),
+        Value::Integer(c.reported_at.0),
+        int(c.clock.due_at.map(|t| t.0)),
+        int(c.closed_at.map(|t| t.0)),
+        flag(c.overdue),
+        Value::Text(json(c)),
+        wake.clone(),
+        wake,
+        flag(schedule::awaits_follow_up(c)),
+        flag(c.warned),
+        flag(c.extension_requested.is_some()),
+    ]
 }
 
 /// `cases NOT INDEXED` in a lookup by id: the rowid is used all the same, and the partial index
@@ -279,14 +339,34 @@ fn event_row(r: &Row) -> rusqlite::Result<Result<Event>> {
 fn case_filter(f: &CaseFilter) -> (String, Vec<Value>) {
     let mut sql = String::from(" WHERE 1 = 1");
     let mut args: Vec<Value> = Vec::new();
+    // Pushes a value and its clause; returns the value's placeholder, to use it again.
     let mut arg = |sql: &mut String, clause: &str, v: Value| {
         args.push(v);
-        sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+        let placeholder = format!("?{}", args.len());
+        sql.push_str(&clause.replace('?', &placeholder));
+        placeholder
     };
     if let Some(a) = &f.area {
         // Codes nest by prefix: [code, code + ':') is exactly the codes that start with it.
         arg(&mut sql, " AND grid >= ?", Value::Text(a.to_string()));
         arg(&mut sql, " AND grid < ?", Value::Text(format!("{a}:")));
+    }
+    if let Some(c) = &f.near {
+        // The box by the index on (lat, lon), then the circle in the same projection as
+        // `Circle::contains`: plain arithmetic, with the centre's cos(latitude) passed in.
+        let (sw, ne) = c.bbox();
+        arg(&mut sql, " AND lat BETWEEN ?", Value::Real(sw.lat));
+        arg(&mut sql, " AND ?", Value::Real(ne.lat));
+        arg(&mut sql, " AND lon BETWEEN ?", Value::Real(sw.lon));
+        arg(&mut sql, " AND ?", Value::Real(ne.lon));
+        let x = arg(&mut String::new(), "", Value::Real(c.centre.lon));
+        let y = arg(&mut String::new(), "", Value::Real(c.centre.lat));
+        let kx = arg(&mut String::new(), "", Value::Real(c.m_per_deg_lon()));
+        let ky = arg(&mut String::new(), "", Value::Real(Circle::M_PER_DEG_LAT));
+        let r2 = arg(&mut String::new(), "", Value::Real(c.radius_m * c.radius_m));
+        sql.push_str(&format!(
+            " AND ((lon - {x}) * {kx}) * ((lon - {x}) * {kx}) + ((lat - {y}) * {ky}) * ((lat - {y}) * {ky}) <= {r2}"
+        ));
     }
     if !f.states.is_empty() {
         let list: Vec<String> = f.states.iter().map(|s| format!("'{}'", s.as_str())).collect();
@@ -319,19 +399,36 @@ fn case_filter(f: &CaseFilter) -> (String, Vec<Value>) {
     (sql, args)
 }
 
+/// `cases_state_grid` holds every column of a search by states within an area, kind, overdue
+/// and report time: named, so that a page is chosen from the index alone. Left to itself,
+/// SQLite (without statistics) may take a narrower index and read each of its cases instead.
+fn covering_index(f: &CaseFilter) -> &'static str {
+    let covered = !f.states.is_empty()
+        && f.near.is_none()
+        && f.lead_unit.is_none()
+        && f.follower.is_none()
+        && f.extension_requested.is_none()
+        && f.awaiting_follow_up.is_none();
+    if covered { " INDEXED BY cases_state_grid" } else { "" }
+}
+
+/// The page's ids are chosen first, from an index alone where one covers the filter, and only
+/// then are the page's rows read: sorting every match with its JSON made a county-wide search
+/// read tens of thousands of case documents to keep twenty.
 pub fn find_cases(c: &Connection, f: &CaseFilter) -> Result<Vec<Case>> {
     let (filter, mut args) = case_filter(f);
-    let mut sql = format!("SELECT data FROM cases{filter}");
+    let mut page = format!("SELECT id FROM cases{}{filter}", covering_index(f));
     if let Some(id) = f.before_id {
         args.push(Value::Integer(id));
-        sql.push_str(&format!(" AND id < ?{}", args.len()));
+        page.push_str(&format!(" AND id < ?{}", args.len()));
     }
-    sql.push_str(match f.order {
+    let order = match f.order {
         CaseOrder::NewestFirst => " ORDER BY id DESC",
         CaseOrder::DueFirst => " ORDER BY due_at IS NULL, due_at, id",
-    });
+    };
     args.push(Value::Integer(f.limit.clamp(1, 10_000) as i64));
-    sql.push_str(&format!(" LIMIT ?{}", args.len()));
+    page.push_str(&format!("{order} LIMIT ?{}", args.len()));
+    let sql = format!("SELECT data FROM cases WHERE id IN ({page}){order}");
     let mut stmt = c.prepare_cached(&sql).map_err(backend)?;
     let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(0)).map_err(backend)?;
     rows.map(|r| from_json(&r.map_err(backend)?)).collect()
@@ -459,8 +556,11 @@ pub fn ledger_page(c: &Connection, after_seq: i64, limit: u32) -> Result<Vec<Led
 }
 
 pub fn save_reference(t: &Transaction, r: &Reference) -> Result<()> {
-    t.execute_batch("DELETE FROM duties; DELETE FROM staff; DELETE FROM units; DELETE FROM grids; DELETE FROM areas;")
-        .map_err(backend)?;
+    t.execute_batch(
+        "DELETE FROM landmarks; DELETE FROM duties; DELETE FROM staff; DELETE FROM units; DELETE FROM grids; \
+         DELETE FROM areas;",
+    )
+    .map_err(backend)?;
     let mut st = t.prepare("INSERT INTO areas (code, name) VALUES (?1, ?2)").map_err(backend)?;
     for a in &r.areas {
         st.execute(params![a.code.as_str(), a.name]).map_err(backend)?;
@@ -485,6 +585,13 @@ pub fn save_reference(t: &Transaction, r: &Reference) -> Result<()> {
         t.prepare("INSERT INTO staff (id, name, role, scope, unit) VALUES (?1, ?2, ?3, ?4, ?5)").map_err(backend)?;
     for s in &r.staff {
         st.execute(params![s.id, s.name, s.role.as_str(), s.scope.as_str(), s.unit]).map_err(backend)?;
+    }
+    let mut st = t
+        .prepare("INSERT INTO landmarks (community, name, lon, lat, address) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .map_err(backend)?;
+    for l in &r.landmarks {
+        st.execute(params![l.community.as_str(), l.name, l.location.lon, l.location.lat, l.address])
+            .map_err(backend)?;
     }
     Ok(())
 }
@@ -529,6 +636,13 @@ pub fn load_reference(c: &Connection) -> Result<Reference> {
         let (id, name, role, scope, unit): (String, String, String, String, Option<String>) = row.map_err(backend)?;
         let role = Role::parse(&role).ok_or_else(|| backend(format!("stored role “{role}” is unknown")))?;
         r.staff.push(Staff { id, name, role, scope: code(scope)?, unit });
+    }
+    let mut st = c
+        .prepare("SELECT community, name, lon, lat, address FROM landmarks ORDER BY community, name")
+        .map_err(backend)?;
+    for row in st.query_map([], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?, x.get(4)?))).map_err(backend)? {
+        let (community, name, lon, lat, address): (String, String, f64, f64, Option<String>) = row.map_err(backend)?;
+        r.landmarks.push(Landmark { community: code(community)?, name, location: Point { lon, lat }, address });
     }
     Ok(r)
 }

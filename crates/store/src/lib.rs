@@ -18,6 +18,7 @@ pub mod evaluation;
 pub mod import;
 pub mod notifications;
 pub mod open311;
+pub mod proxies;
 pub mod schedule;
 pub mod webhooks;
 
@@ -27,8 +28,8 @@ use yiwang_domain::Refusal;
 use yiwang_domain::audit::{CaseHead, Hash, LedgerEntry};
 use yiwang_domain::case::{Case, Event, State};
 use yiwang_domain::codes::AreaCode;
-use yiwang_domain::geo::Point;
-use yiwang_domain::jurisdiction::{Area, Grid};
+use yiwang_domain::geo::{Circle, Point};
+use yiwang_domain::jurisdiction::{Area, Grid, Landmark};
 use yiwang_domain::queue::{Queue, Waiting};
 use yiwang_domain::responsibility::{Duty, Unit};
 use yiwang_domain::staff::Staff;
@@ -59,6 +60,9 @@ pub struct Reference {
     pub units: Vec<Unit>,
     pub duties: Vec<Duty>,
     pub staff: Vec<Staff>,
+    /// Named points of each community (地标), for choosing a place without a map.
+    #[serde(default)]
+    pub landmarks: Vec<Landmark>,
 }
 
 /// One case change to persist: the case as it is after the event.
@@ -90,6 +94,9 @@ pub struct LedgerHead {
 pub struct CaseFilter {
     /// Cases whose grid lies under this node.
     pub area: Option<AreaCode>,
+    /// Cases whose location lies in this circle: the store narrows by its bounding box (an index
+    /// on `(lat, lon)`), then keeps what [`Circle::contains`] keeps, in SQL.
+    pub near: Option<Circle>,
     pub states: Vec<State>,
     pub subclass: Option<SubclassId>,
     pub lead_unit: Option<String>,
@@ -146,7 +153,7 @@ pub struct OpenCounts {
 }
 
 /// Everything a deployment keeps: cases and their audit trail, accounts, attachments, webhooks,
-/// the scheduler's wake times and notifications.
+/// the scheduler's wake times, notifications and proxies.
 #[async_trait]
 pub trait Store:
     accounts::Accounts
@@ -156,6 +163,7 @@ pub trait Store:
     + open311::Open311
     + schedule::Schedule
     + notifications::Notifications
+    + proxies::Proxies
     + Send
     + Sync
     + 'static

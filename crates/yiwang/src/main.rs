@@ -26,7 +26,7 @@ use yiwang_domain::calendar::Calendar;
 use yiwang_domain::case::Rules;
 use yiwang_domain::taxonomy::Taxonomy;
 use yiwang_engine::Engine;
-use yiwang_server::api::demo::DemoSignIn;
+use yiwang_server::api::demo::{Demo, DemoOutbox, DemoSignIn};
 use yiwang_store::Store;
 use yiwang_store_sqlite::{Durability, SqliteStore};
 
@@ -265,7 +265,13 @@ fn app(cli: &Cli, engine: Arc<Engine>, demo: Option<DemoSignIn>) -> anyhow::Resu
     let policy = cli.supervision.policy()?;
     let webhooks = yiwang_server::webhooks::start(engine.clone(), Default::default());
     let supervision = supervision::start(&engine, policy);
-    let auth = yiwang_server::auth::AccountAuthenticator::new(engine.clone(), cli.auth.config());
+    let mut auth = yiwang_server::auth::AccountAuthenticator::new(engine.clone(), cli.auth.config());
+    // The demo shows the codes it would have sent (GET /api/demo/codes): no visitor gets the SMS.
+    let outbox = demo.is_some().then(|| Arc::new(DemoOutbox::default()));
+    if let Some(outbox) = &outbox {
+        auth = auth.with_code_sender(outbox.clone());
+    }
+    let demo = demo.zip(outbox).map(|(sign_in, outbox)| Demo { sign_in, outbox });
     let app = yiwang_server::App { engine, auth: Arc::new(auth), limits: cli.auth.limits(), demo };
     Ok((app, Beside { webhooks, supervision }))
 }

@@ -222,6 +222,7 @@ export default {
       unavailable: '公开信息暂时看不了：{message}',
       distance: '约 {m} 米',
       more: '查看更多',
+      photo: '{kind}的现场照片',
     },
     proxies: {
       title: '亲友代办',
@@ -252,6 +253,14 @@ export default {
       unavailable: '代办功能暂时用不了：{message}',
       notActing: '您还没有得到这位老人的代办授权，不能替他办理。',
       failed: '没有成功：{message}',
+      waiting: {
+        title: '等您同意的代办',
+        lead: '有亲友想替您反映问题、查看进度。同意的话，请填写发到您手机的 6 位同意码。',
+        who: '{name}（{relation}）',
+        agree: '同意代办',
+        decline: '不同意',
+        done: '已同意 {name} 替您代办。',
+      },
     },
     states: {
       reported: '待受理',
@@ -488,6 +497,7 @@ export default {
       unavailable: 'The public board is not available right now: {message}',
       distance: 'about {m} m',
       more: 'Show more',
+      photo: 'Photo of the {kind}',
     },
     proxies: {
       title: 'Acting for a relative',
@@ -518,6 +528,14 @@ export default {
       unavailable: 'Acting for relatives is not available right now: {message}',
       notActing: 'You do not have this person\'s consent to act for them.',
       failed: 'That did not work: {message}',
+      waiting: {
+        title: 'Waiting for your consent',
+        lead: 'A relative would like to report and follow problems for you. To agree, enter the 6-digit code sent to your phone.',
+        who: '{name} ({relation})',
+        agree: 'Agree',
+        decline: 'Decline',
+        done: '{name} now acts for you.',
+      },
     },
     states: {
       reported: 'Waiting to be accepted',

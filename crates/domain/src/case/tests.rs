@@ -257,6 +257,20 @@ fn void_and_duplicate_are_distinct_ends() {
 }
 
 #[test]
+fn a_report_for_an_elder_is_theirs_and_names_who_sent_it() {
+    let w = World::new();
+    let son = Actor { on_behalf_of: Some("elder".into()), ..Actor::resident("son") };
+    let (c, ev) = w.open(&son);
+    assert_eq!((c.reporter.as_str(), c.followers.as_slice()), ("elder", ["elder".to_owned()].as_slice()));
+    let detail: serde_json::Value = serde_json::from_str(&ev[0].detail).unwrap();
+    assert_eq!((ev[0].actor.as_str(), &detail["on_behalf_of"]), ("son", &serde_json::json!("elder")));
+    assert_eq!(detail["subclass"], "E0101", "the report itself is still the detail");
+    let own = w.open(&Actor::resident("elder")).1;
+    let detail: serde_json::Value = serde_json::from_str(&own[0].detail).unwrap();
+    assert!(detail.get("on_behalf_of").is_none(), "nobody else acted");
+}
+
+#[test]
 fn proxies_rate_for_the_elder_and_strangers_cannot() {
     let w = World::new();
     let elder = Actor::resident("elder");
@@ -272,6 +286,10 @@ fn proxies_rate_for_the_elder_and_strangers_cannot() {
     assert_eq!(act(&w, &mut c, &mut ev, &stranger, 7, rate.clone()).unwrap_err().code, "not_reporter");
     let son = Actor { on_behalf_of: Some("elder".into()), ..Actor::resident("son") };
     act(&w, &mut c, &mut ev, &son, 7, rate.clone()).unwrap();
+    // The son acted, for the elder: both are in the event.
+    let rated = ev.last().unwrap();
+    let detail: serde_json::Value = serde_json::from_str(&rated.detail).unwrap();
+    assert_eq!((rated.actor.as_str(), &detail["on_behalf_of"]), ("son", &serde_json::json!("elder")));
     assert_eq!(act(&w, &mut c, &mut ev, &elder, 8, rate).unwrap_err().code, "already_rated");
 }
 
@@ -471,4 +489,23 @@ fn units_after_follow_the_last_dispatch() {
     assert_eq!(units_after(&events, 3), ["a", "b"]);
     assert_eq!(units_after(&events, 4), ["a", "b"], "a return keeps the unit");
     assert_eq!(units_after(&events, 5), ["c"]);
+}
+
+#[test]
+fn the_public_board_shows_filed_cases_not_unchecked_voided_or_merged_ones() {
+    let public: Vec<&str> = State::ALL.iter().filter(|s| s.is_public()).map(|s| s.as_str()).collect();
+    assert_eq!(
+        public,
+        [
+            "filed",
+            "dispatched",
+            "handling",
+            "returned",
+            "reported_back",
+            "verified",
+            "parked",
+            "closed_fixed",
+            "closed_not_fixed"
+        ]
+    );
 }

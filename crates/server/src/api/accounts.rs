@@ -57,7 +57,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The account service, or 404 on a server that runs without accounts.
-fn service(app: &AppState) -> Result<&AccountAuthenticator, ApiError> {
+pub(super) fn service(app: &AppState) -> Result<&AccountAuthenticator, ApiError> {
     app.0
         .auth
         .accounts()
@@ -65,7 +65,7 @@ fn service(app: &AppState) -> Result<&AccountAuthenticator, ApiError> {
 }
 
 /// The signed-in caller's account.
-async fn own_account(auth: &AccountAuthenticator, caller: &Caller) -> Result<Account, ApiError> {
+pub(super) async fn own_account(auth: &AccountAuthenticator, caller: &Caller) -> Result<Account, ApiError> {
     let id = caller.account.as_deref().ok_or_else(ApiError::unauthenticated)?;
     auth.store().account(id).await?.ok_or_else(ApiError::unauthenticated)
 }

@@ -15,7 +15,8 @@
 //! route alone lifts the API's body limit to that (the JSON routes keep theirs).
 //!
 //! Ids are 128 random bits: knowing one is what lets a caller read the public variant, and ids
-//! reach only those who may see the case that carries them. Reports and steps refer to
+//! reach only those who may see the case that carries them (a filed case's report photos: the
+//! public board, `api/public.rs`, which links only public variants). Reports and steps refer to
 //! attachments by id; [`require_existing`] checks that every id they name was uploaded.
 
 mod isobmff;
@@ -267,7 +268,7 @@ fn new_id() -> String {
     rand::random::<[u8; 16]>().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn is_id(s: &str) -> bool {
+pub(crate) fn is_id(s: &str) -> bool {
     s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 

@@ -15,7 +15,7 @@ use yiwang_engine::NewReport;
 use yiwang_store::CaseFilter;
 
 use crate::AppState;
-use crate::api::visibility;
+use crate::api::{proxies, visibility};
 use crate::caller::Caller;
 use crate::error::{ApiError, ErrorBody, Json, Path, Query};
 use crate::view::{CaseView, EventView, SuggestionsView};
@@ -54,17 +54,26 @@ pub struct ReportRequest {
     /// Ids of attachments uploaded beforehand.
     #[serde(default)]
     pub photos: Vec<String>,
+    /// 亲友代办: the account of the resident you report for, with an active proxy for them
+    /// (`GET /api/proxies`). The case is theirs (they follow it and rate it); the report's event
+    /// names you as who acted.
+    #[serde(default)]
+    pub on_behalf_of: Option<String>,
 }
 
-/// Report a problem. Residents and staff report as themselves; anonymous reports are accepted
-/// (and rate-limited).
+/// Report a problem. Residents and staff report as themselves, a resident also for a relative
+/// they act for (`on_behalf_of`); anonymous reports are accepted (and rate-limited).
 #[utoipa::path(post, path = "/api/reports", tag = "cases", request_body = ReportRequest,
-    responses((status = 201, body = CaseView), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 201, body = CaseView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn report(
     State(app): State<AppState>,
     caller: Caller,
     Json(r): Json<ReportRequest>,
 ) -> Result<(StatusCode, Json<CaseView>), ApiError> {
+    let caller = match r.on_behalf_of.as_deref().filter(|e| !e.is_empty()) {
+        Some(elder) => proxies::acting_for(&app, &caller, elder).await?,
+        None => caller,
+    };
     let reporter = match &caller.actor {
         Some(a) if caller.is_administrator() => {
             return Err(ApiError::forbidden("管理员不能上报案卷", format!("a {} does not report cases", a.role)));
@@ -90,6 +99,7 @@ async fn report(
         photos: r.photos,
     };
     let case = app.0.engine.report(input, &reporter, Timestamp::now()).await?;
+    proxies::log_read(&app, &caller, format!("reported case {} for the resident", case.id)).await?;
     Ok((StatusCode::CREATED, Json(CaseView::of(&case, &app, &caller))))
 }
 
@@ -111,6 +121,9 @@ pub struct ListQuery {
     /// Only closed cases still waiting for their follow-up (回访): no rating yet and not expired.
     /// Callback operators list the hotline cases among them to call back (see `channel`).
     pub awaiting_follow_up: Option<bool>,
+    /// 亲友代办: the cases of the resident you act for (an active proxy), instead of your own.
+    /// Every such list is written to the access log.
+    pub on_behalf_of: Option<String>,
     /// Keyset paging: cases with ids below this one.
     pub before: Option<i64>,
     /// At most this many (1–500, default 50).
@@ -125,6 +138,10 @@ async fn list(
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<CaseView>>, ApiError> {
+    let caller = match q.on_behalf_of.as_deref().filter(|e| !e.is_empty()) {
+        Some(elder) => proxies::acting_for(&app, &caller, elder).await?,
+        None => caller,
+    };
     // A queue's own conditions stand; the other filters only narrow it.
     let base = match q.queue.as_deref().filter(|n| !n.is_empty()) {
         Some(name) => CaseFilter::queue(&crate::api::workbench::queue_of(&caller, name)?),
@@ -166,14 +183,24 @@ async fn list(
     filter.lead_unit = q.unit.filter(|u| !u.is_empty());
     let filter = visibility::narrow(&caller, filter)?;
     let cases = app.0.engine.store().find_cases(&filter).await?;
+    proxies::log_read(&app, &caller, format!("listed the resident's cases ({} shown)", cases.len())).await?;
     Ok(Json(cases.iter().filter(|c| visibility::can_see(&caller, c)).map(|c| CaseView::of(c, &app, &caller)).collect()))
 }
 
-async fn visible_case(app: &AppState, caller: &Caller, id: i64) -> Result<Case, ApiError> {
+/// The case, if the caller may see it, and the caller as they see it: a relative sees an elder's
+/// case through an active proxy (亲友代办), acting for the elder; that read is logged.
+async fn visible_case(app: &AppState, caller: &Caller, id: i64) -> Result<(Case, Caller), ApiError> {
     let case = app.0.engine.case(id).await?;
     if visibility::can_see(caller, &case) {
-        Ok(case)
-    } else if caller.actor.is_none() {
+        return Ok((case, caller.clone()));
+    }
+    if let Some(relative) = proxies::for_case(app, caller, &case).await?
+        && visibility::can_see(&relative, &case)
+    {
+        proxies::log_read(app, &relative, format!("case {id}")).await?;
+        return Ok((case, relative));
+    }
+    if caller.actor.is_none() {
         Err(ApiError::unauthenticated())
     } else {
         // Indistinguishable from a case that does not exist: no probing for ids.
@@ -189,7 +216,7 @@ async fn get_case(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<CaseView>, ApiError> {
-    let case = visible_case(&app, &caller, id).await?;
+    let (case, caller) = visible_case(&app, &caller, id).await?;
     Ok(Json(CaseView::of(&case, &app, &caller)))
 }
 
@@ -201,7 +228,7 @@ async fn events(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<EventView>>, ApiError> {
-    let case = visible_case(&app, &caller, id).await?;
+    let (case, caller) = visible_case(&app, &caller, id).await?;
     let events: Vec<Event> = app.0.engine.store().events(case.id).await?;
     Ok(Json(events.iter().map(|e| EventView::of(e, &caller)).collect()))
 }
@@ -232,8 +259,9 @@ async fn act(
     Path(id): Path<i64>,
     Json(r): Json<ActionRequest>,
 ) -> Result<Json<CaseView>, ApiError> {
+    caller.actor()?;
+    let (_, caller) = visible_case(&app, &caller, id).await?;
     let actor = caller.actor()?.clone();
-    visible_case(&app, &caller, id).await?;
     if matches!(r.action, Action::AbsorbDuplicate { .. } | Action::MarkDuplicate { .. }) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -281,7 +309,7 @@ async fn suggestions(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<SuggestionsView>, ApiError> {
-    let case = visible_case(&app, &caller, id).await?;
+    let (case, _) = visible_case(&app, &caller, id).await?;
     if !matches!(caller.role(), Some(Role::IntakeOperator | Role::ShiftChief | Role::Dispatcher)) {
         return Err(ApiError::forbidden(
             "只有受理员、值班长和派遣员可以查看派遣建议",

@@ -8,6 +8,8 @@ pub mod demo;
 pub mod evaluation;
 pub mod live;
 pub mod notifications;
+pub mod proxies;
+pub mod public;
 pub mod reference;
 pub mod screen;
 pub mod visibility;
@@ -25,9 +27,11 @@ use crate::AppState;
         Errors share one body `{code, message}`; `message` follows `?lang=`, the `lang` cookie or `Accept-Language` (zh-CN default, en)."),
     tags((name = "cases", description = "Reports and the closed loop"), (name = "evaluation", description = "Indicators, rankings, the cases behind each number, monthly reports"),
         (name = "reference", description = "Jurisdictions, grids, taxonomy, units"),
+        (name = "public", description = "What anyone may read without an account: the public board of cases (masked) and landmarks and places for choosing a place without a map"),
         (name = "attachments", description = "Photos and short videos: uploads, public variants without metadata, thumbnails"),
         (name = "live", description = "Live case events (Server-Sent Events)"),
         (name = "notifications", description = "Who must act on which case: warnings, overdue, 督办, escalation, dispatch, follow-up and callbacks"),
+        (name = "proxies", description = "亲友代办: a relative reports and follows for an elder, with the elder's consent by a code sent to their phone"),
         (name = "webhooks", description = "Deliveries of a unit's case events to its own systems, signed with HMAC-SM3; the body of each is a `WebhookPayload`")),
     components(schemas(crate::webhooks::WebhookPayload))
 )]
@@ -39,11 +43,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(cases::router())
         .merge(evaluation::router())
         .merge(reference::router())
+        .merge(public::router())
         .merge(accounts::router())
         .merge(demo::router())
         .merge(attachments::router())
         .merge(live::router())
         .merge(notifications::router())
+        .merge(proxies::router())
         .merge(webhooks::router())
         .merge(workbench::router())
         .merge(screen::router())

@@ -25,7 +25,6 @@
 //! text masked (`mask`).
 
 mod doc;
-mod mask;
 mod place;
 mod requests;
 mod services;

@@ -16,15 +16,16 @@ use std::collections::{HashMap, VecDeque};
 
 use yiwang_domain::Lang;
 use yiwang_domain::case::{Actor, Case, Channel, Role, State};
-use yiwang_domain::codes::AreaCode;
 use yiwang_domain::taxonomy::{SubclassId, Urgency};
 use yiwang_domain::time::Timestamp;
 use yiwang_engine::NewReport;
 use yiwang_store::{CaseFilter, Store};
 
+use crate::mask::public_text;
+
 use super::doc::Node;
 use super::services::{REQUEST_TYPES, URGENCIES, limit_text};
-use super::{Call, Failure, MAX_RESULTS, Reply, mask, media_urls, paging, place, plain_text, window};
+use super::{Call, Failure, MAX_RESULTS, Reply, media_urls, paging, place, plain_text, window};
 use crate::AppState;
 use crate::caller::Caller;
 
@@ -35,16 +36,6 @@ fn pick(lang: Lang, zh: &str, en: &str) -> String {
 /// The first picture link a client system gave, if any (our own uploads are not public).
 pub fn public_media(links: &[String]) -> Node {
     Node::opt(links.iter().find(|l| l.starts_with("http://") || l.starts_with("https://")).cloned())
-}
-
-/// Free text as the public may see it: personal data masked, the codes of our own areas and
-/// grids left as they are.
-pub fn public_text(app: &AppState, text: &str) -> String {
-    let loaded = app.0.engine.loaded();
-    mask::personal_except(text, |run| {
-        AreaCode::parse("code", run)
-            .is_ok_and(|c| loaded.jurisdiction.area(&c).is_some() || loaded.jurisdiction.grid(&c).is_some())
-    })
 }
 
 /// A case as the public may see it, in the spec's order of fields.

@@ -19,12 +19,13 @@ use yiwang_domain::time::Timestamp;
 use yiwang_store::open311::key_of;
 
 use super::doc::Node;
-use super::requests::{public_media, public_text};
+use super::requests::public_media;
 use super::status::{self, Status};
 use super::{Call, Failure, Reply, media_urls, paging, parse_time, plain_text, window};
 use crate::AppState;
 use crate::api::visibility;
 use crate::caller::Caller;
+use crate::mask::public_text;
 
 /// An update that changes a case's state (the opening report is the request itself).
 fn is_update(e: &Event) -> bool {

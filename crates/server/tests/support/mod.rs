@@ -1,9 +1,10 @@
-//! Shared by the router tests: a test-only authenticator, and a world to test in (an engine on
-//! a fresh SQLite store with the conformance reference data, the test's own staff, and the
-//! router). Never shipped.
+//! Shared by the router tests: a test-only authenticator, a world to test in (an engine on a
+//! fresh SQLite store with the conformance reference data, the test's own staff, and the
+//! router), and an outbox that keeps the verification codes the account service sends. Never
+//! shipped.
 #![allow(dead_code)] // each test file uses its own part
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use axum::http::request::Parts;
@@ -16,6 +17,7 @@ use yiwang_domain::staff::Staff;
 use yiwang_domain::taxonomy::{RequestType, SubclassId, Taxonomy};
 use yiwang_domain::time::{MINUTE_MS, Timestamp};
 use yiwang_engine::{Engine, NewReport};
+use yiwang_server::auth::CodeSender;
 use yiwang_server::caller::{Authenticator, Caller};
 use yiwang_server::error::ApiError;
 use yiwang_server::{App, router};
@@ -34,6 +36,18 @@ pub struct World {
 /// The conformance reference data with `staff` added, on a fresh store, behind the router with
 /// the test authenticator.
 pub async fn world(staff: &[TestStaff]) -> World {
+    world_with(staff, Default::default()).await
+}
+
+/// [`world`] with the router's abuse limits given.
+pub async fn world_with(staff: &[TestStaff], limits: yiwang_server::limits::Limits) -> World {
+    let (engine, dir) = engine(staff).await;
+    let app = router(App { engine: engine.clone(), auth: Arc::new(TestAuth(engine.clone())), limits, demo: None });
+    World { engine, app, dir }
+}
+
+/// An engine on a fresh SQLite store with the conformance reference data and `staff` added.
+pub async fn engine(staff: &[TestStaff]) -> (Arc<Engine>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(dir.path(), Durability::Normal).unwrap());
     let rules = Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 };
@@ -49,13 +63,33 @@ pub async fn world(staff: &[TestStaff]) -> World {
         });
     }
     engine.import_reference(reference).await.unwrap();
-    let app = router(App {
-        engine: engine.clone(),
-        auth: Arc::new(TestAuth(engine.clone())),
-        limits: Default::default(),
-        demo: None,
-    });
-    World { engine, app, dir }
+    (engine, dir)
+}
+
+/// Keeps the verification codes instead of sending them: (phone, code), oldest first.
+#[derive(Default)]
+pub struct Outbox(pub Mutex<Vec<(String, String)>>);
+
+#[async_trait]
+impl CodeSender for Outbox {
+    async fn send(&self, phone: &str, code: &str) -> Result<(), String> {
+        self.0.lock().unwrap().push((phone.into(), code.into()));
+        Ok(())
+    }
+}
+
+impl Outbox {
+    /// The last code sent.
+    pub fn last(&self) -> String {
+        self.0.lock().unwrap().last().expect("a code was sent").1.clone()
+    }
+
+    /// The last code sent, checking that it went to `phone`.
+    pub fn last_to(&self, phone: &str) -> String {
+        let sent = self.0.lock().unwrap().last().cloned().expect("a code was sent");
+        assert_eq!(sent.0, phone, "the code goes to {phone}");
+        sent.1
+    }
 }
 
 /// A case reported at `at` by resident `reporter` in street 1 and taken `upto` steps along the

@@ -13,7 +13,7 @@ use yiwang_domain::calendar::Calendar;
 use yiwang_domain::case::{self, Action, Actor, Case, Channel, Command, Report, Role, Rules, Satisfaction, State};
 use yiwang_domain::codes::AreaCode;
 use yiwang_domain::geo::{Point, Polygon};
-use yiwang_domain::jurisdiction::{Area, Grid, GridKind};
+use yiwang_domain::jurisdiction::{Area, Grid, GridKind, Landmark};
 use yiwang_domain::responsibility::{Duty, Unit};
 use yiwang_domain::staff::Staff;
 use yiwang_domain::taxonomy::{RequestType, SubclassId, Taxonomy};
@@ -25,6 +25,8 @@ pub mod evaluation;
 pub mod import;
 pub mod notifications;
 pub mod open311;
+pub mod proxies;
+pub mod public;
 pub mod schedule;
 pub mod webhooks;
 pub mod workbench;
@@ -159,6 +161,11 @@ pub const SCHEMA: &[&str] = &[
     "grids.members text",
     "grids.name text",
     "grids.polygon text",
+    "landmarks.address text",
+    "landmarks.community text",
+    "landmarks.lat real",
+    "landmarks.lon real",
+    "landmarks.name text",
     "ledger_head.hash bytes",
     "ledger_head.id integer",
     "ledger_head.seq integer",
@@ -174,6 +181,19 @@ pub const SCHEMA: &[&str] = &[
     "notifications.recipient_kind text",
     "notifications.text_en text",
     "notifications.text_zh text",
+    "proxies.code_attempts integer",
+    "proxies.code_expires_at integer",
+    "proxies.code_hash bytes",
+    "proxies.code_sent_at integer",
+    "proxies.consented_at integer",
+    "proxies.created_at integer",
+    "proxies.elder text",
+    "proxies.elder_phone text",
+    "proxies.id integer",
+    "proxies.relation text",
+    "proxies.relative text",
+    "proxies.revoked_at integer",
+    "proxies.status text",
     "schedule_policy.id integer",
     "schedule_policy.policy text",
     "sessions.account_id text",
@@ -288,7 +308,18 @@ pub fn reference() -> Reference {
         scope: code("110101"),
         unit: None,
     }];
-    Reference { areas, grids, units, duties, staff }
+    let landmark = |community: &str, name: &str, lon: f64, lat: f64, address: Option<&str>| Landmark {
+        community: code(community),
+        name: name.into(),
+        location: Point { lon, lat },
+        address: address.map(Into::into),
+    };
+    let landmarks = vec![
+        landmark("110101001001", "多福巷社区居委会", 116.4005, 39.9005, Some("多福巷 1 号")),
+        landmark("110101001001", "多福巷菜市场", 116.4015, 39.9008, None),
+        landmark("110101002001", "隆福寺公交站", 116.4035, 39.9002, Some("隆福寺街")),
+    ];
+    Reference { areas, grids, units, duties, staff, landmarks }
 }
 
 fn report(grid: &str, subclass: &str, lon: f64) -> Report {

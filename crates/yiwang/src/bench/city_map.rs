@@ -258,5 +258,9 @@ pub fn build(grid_count: usize, seed: u64, taxonomy: &Taxonomy, rng: &mut impl R
     let south = boxes.iter().map(|b| b.1.lat).fold(f64::INFINITY, f64::min);
     let bounds = (Point::new(ORIGIN.0, south), Point::new(ORIGIN.0 + cols as f64 * CELL.0, ORIGIN.1));
     debug_assert!(grids.iter().all(|g| g.code.level() == Level::Grid));
-    CityMap { reference: Reference { areas, grids, units, duties: vec![], staff }, grids: boxes, bounds }
+    CityMap {
+        reference: Reference { areas, grids, units, duties: vec![], staff, landmarks: vec![] },
+        grids: boxes,
+        bounds,
+    }
 }

@@ -6,6 +6,8 @@
 //! inside the district's approximate bounding box, each band as tall as its share of communities,
 //! communities as columns inside their street, and each community split into unit grids of
 //! roughly 10,000–60,000 m². The tiling is seamless, so every point of the box lies in a grid.
+//! Each community's landmarks (地标: committee office, estate gate, market, bus stop, health
+//! station) are synthetic too: named after the community, placed at fixed points of its box.
 
 use rand::Rng;
 use rand::seq::IndexedRandom;
@@ -13,8 +15,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 use yiwang_domain::case::Role;
 use yiwang_domain::codes::{AreaCode, Level};
-use yiwang_domain::geo::Polygon;
-use yiwang_domain::jurisdiction::{Area, Grid, GridKind};
+use yiwang_domain::geo::{Point, Polygon};
+use yiwang_domain::jurisdiction::{Area, Grid, GridKind, Landmark};
 use yiwang_domain::responsibility::{COMMUNITY_COMMITTEE, Duty, STREET_OFFICE, Unit};
 use yiwang_domain::staff::Staff;
 use yiwang_domain::taxonomy::SubclassId;
@@ -79,6 +81,30 @@ fn code(s: &str) -> AreaCode {
     AreaCode::parse("demo", s).expect("the shipped demo data has valid codes")
 }
 
+/// A community's landmarks (地标), as synthetic as its grids: a committee office, a housing
+/// estate's gate, a market, a bus stop and a health station, named after the community and put
+/// at fixed places of its box (west, south, east, north), so inside its grids. They draw nothing
+/// from the random generator: the rest of the demo stays as it was.
+fn landmarks_of(street: &Area, community: &Area, (w, s, e, n): (f64, f64, f64, f64)) -> Vec<Landmark> {
+    let short = community.name.trim_end_matches("居委会").trim_end_matches("社区");
+    let address = format!("{}{}", street.name, community.name);
+    [
+        (format!("{short}社区居委会"), 0.5, 0.5),
+        (format!("{short}小区南门"), 0.3, 0.12),
+        (format!("{short}菜市场"), 0.78, 0.7),
+        (format!("{short}公交站"), 0.1, 0.88),
+        (format!("{short}社区卫生服务站"), 0.62, 0.3),
+    ]
+    .into_iter()
+    .map(|(name, x, y)| Landmark {
+        community: community.code.clone(),
+        name,
+        location: Point::new(w + (e - w) * x, s + (n - s) * y),
+        address: Some(address.clone()),
+    })
+    .collect()
+}
+
 pub fn build(rng: &mut ChaCha8Rng) -> District {
     let divisions: Divisions = toml::from_str(DIVISIONS).expect("the shipped divisions parse");
     let areas: Vec<Area> = divisions.area.iter().map(|a| Area { code: code(&a.code), name: a.name.clone() }).collect();
@@ -92,6 +118,7 @@ pub fn build(rng: &mut ChaCha8Rng) -> District {
     let total: usize = streets.iter().map(|s| communities_of(&s.code).len()).sum();
     let (west, south, east, north) = BOX;
     let mut grids = Vec::new();
+    let mut landmarks = Vec::new();
     let mut top = north;
     for street in &streets {
         let communities = communities_of(&street.code);
@@ -103,6 +130,7 @@ pub fn build(rng: &mut ChaCha8Rng) -> District {
                 west + width * i as f64,
                 if i + 1 == communities.len() { east } else { west + width * (i + 1) as f64 },
             );
+            landmarks.extend(landmarks_of(street, community, (cw, bottom, ce, top)));
             // Grids numbered west→east, then north→south, as the standard says.
             for row in 0..GRID_ROWS {
                 for col in 0..GRID_COLS {
@@ -239,5 +267,5 @@ pub fn build(rng: &mut ChaCha8Rng) -> District {
     grids.extend(micro);
 
     let residents = (1..=3000).map(|i| format!("r{i:05}")).collect();
-    District { reference: Reference { areas, grids, units, duties, staff }, county, residents }
+    District { reference: Reference { areas, grids, units, duties, staff, landmarks }, county, residents }
 }

@@ -17,7 +17,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use yiwang_domain::case::{Action, Actor, Case, Channel, Command, Role, Satisfaction, State};
 use yiwang_domain::codes::Level;
-use yiwang_domain::geo::Point;
+use yiwang_domain::geo::{Point, distance_m};
 use yiwang_domain::taxonomy::{RequestType, SubclassId, Urgency};
 use yiwang_domain::time::{MINUTE_MS, Timestamp};
 use yiwang_engine::scheduler::{Policy, next_step};
@@ -73,6 +73,8 @@ pub struct Cast {
     pub units: Vec<String>,
     /// The deployment's supervision policy, which the simulated scheduler follows.
     pub policy: Policy,
+    /// Synthetic pictures for reports and for the steps that show the work done.
+    pub photos: super::photos::Photos,
 }
 
 /// Stops the story when the next step would be in the future.
@@ -118,8 +120,10 @@ impl Sim<'_> {
         }
     }
 
-    fn photo(&mut self, what: &str) -> Vec<String> {
-        vec![format!("demo/{}/{what}-{}.jpg", self.case.id, self.rng.random_range(1..=9))]
+    /// A picture of the place after a step (handled, checked, settled, reworked).
+    fn photo(&mut self) -> Vec<String> {
+        let n = self.rng.random_range(1..=9u64);
+        vec![self.cast.photos.after_photo(self.case.id as u64 + n)]
     }
 
     fn unit_staff(&mut self, unit: &str) -> Actor {
@@ -212,14 +216,14 @@ impl Sim<'_> {
         if self.t > self.now {
             return Err(Stop);
         }
-        let photos = self.photo("after");
+        let photos = self.photo();
         self.step(handler, Action::ReportBack, "已处置完毕", photos).await
     }
 
     async fn verify_close(&mut self, verifier: Actor) -> Result<(), Stop> {
         // The handling clock runs until closure, so the check comes within a few hours.
         self.later(20, 150)?;
-        let photos = self.photo("check");
+        let photos = self.photo();
         self.step(verifier, Action::Verify { passed: true }, "现场核查已解决", photos).await?;
         self.later(10, 120)?;
         let chief = self.pick("chief", 2, Role::ShiftChief);
@@ -275,6 +279,15 @@ pub async fn live(
         _ => None,
     };
     let name = engine.rules().taxonomy.subclass(subclass).map(|s| s.name.clone()).unwrap_or_default();
+    // Where, as people say it: near the community's closest landmark.
+    let address = engine
+        .loaded()
+        .reference
+        .landmarks
+        .iter()
+        .filter(|l| grid.starts_with(l.community.as_str()))
+        .min_by(|a, b| distance_m(a.location, location).total_cmp(&distance_m(b.location, location)))
+        .map_or_else(|| format!("{grid}附近"), |l| format!("{}附近", l.name));
     let input = NewReport {
         subclass,
         request_type: *[
@@ -288,7 +301,7 @@ pub async fn live(
         .expect("types"),
         urgency: rng.random_bool(0.03).then_some(Urgency::Urgent),
         location,
-        address: format!("{}附近", grid),
+        address,
         description: format!(
             "{name}：{}",
             ["请尽快处理", "影响居民出行", "已持续多日", "存在安全隐患", "多次反映未解决"]
@@ -296,7 +309,7 @@ pub async fn live(
                 .expect("texts")
         ),
         channel,
-        photos: vec![format!("demo/report-{index}.jpg")],
+        photos: vec![cast.photos.report_photo(index)],
     };
     let case = match engine.report_as(first_id + 2 * index as i64, input, &reporter, at).await {
         Ok(c) => c,
@@ -321,7 +334,7 @@ impl Sim<'_> {
         match story {
             Story::SettledInGrid => {
                 self.later(5, 40)?;
-                let photos = self.photo("settled");
+                let photos = self.photo();
                 self.step(reporter, Action::SettleInGrid, "现场劝导，已当场解决", photos).await?;
                 return self.verify_close(staff(&inspector, Role::Inspector, engine)).await;
             }
@@ -405,7 +418,7 @@ impl Sim<'_> {
             self.step(verifier.clone(), Action::Verify { passed: false }, "现场核查未解决，退回返工", vec![]).await?;
             self.later(60, 840)?;
             let h = self.unit_staff(&suggested.lead);
-            let photos = self.photo("rework");
+            let photos = self.photo();
             self.step(h, Action::ReportBack, "已返工处置", photos).await?;
         }
         self.verify_close(verifier.clone()).await?;

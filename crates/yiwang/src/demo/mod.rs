@@ -3,6 +3,7 @@
 mod accounts;
 pub(crate) mod district;
 mod history;
+mod photos;
 
 use std::sync::Arc;
 
@@ -72,6 +73,7 @@ pub async fn build(engine: &Arc<Engine>, options: &Options, policy: &Policy) -> 
         district.reference.staff.len(),
     );
 
+    let photos = photos::upload(engine, now).await.context("storing the demo's pictures")?;
     let cast = Arc::new(history::Cast {
         residents: district.residents.clone(),
         subclasses: engine.rules().taxonomy.subclasses.iter().map(|s| s.id).collect(),
@@ -93,6 +95,7 @@ pub async fn build(engine: &Arc<Engine>, options: &Options, policy: &Policy) -> 
             .map(|u| u.id.clone())
             .collect(),
         policy: policy.clone(),
+        photos,
     });
     let times = history::report_times(&mut rng, engine, now, options.days, options.per_day);
     let first_id = engine.store().allocate_case_ids(2 * times.len() as u32).await?;

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { screenOf, type ScreenWire } from './data'
+import { describe, expect, it, vi } from 'vitest'
+import { loadOutline, screenOf, type ScreenWire } from './data'
 
 describe('the screen read from the server', () => {
   it('gathers the counters, keeps the children and names the series', () => {
@@ -21,5 +21,29 @@ describe('the screen read from the server', () => {
     expect(v.children).toEqual([{ code: '110101001', name: '东华门街道', open: 7, overdue: 1 }])
     expect(v.per_day).toEqual(wire.days)
     expect(v.top_kinds).toEqual(wire.top_kinds)
+  })
+})
+
+describe('the outline of the area shown', () => {
+  it('is the server’s outline of an area, as [lat, lon] segments; a grid has none', async () => {
+    const asked: string[] = []
+    vi.stubGlobal('fetch', async (url: string) => {
+      asked.push(url)
+      const ring = [[116.4, 39.9], [116.41, 39.9], [116.41, 39.91], [116.4, 39.9]]
+      return new Response(JSON.stringify({ code: '110101001', name: '东华门街道', geometry: { type: 'Polygon', coordinates: [ring] } }), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      })
+    })
+    const frame = await loadOutline('110101001')
+    expect(asked).toEqual(['/api/areas/110101001/outline'])
+    expect(frame).toEqual([
+      [[39.9, 116.4], [39.9, 116.41]],
+      [[39.9, 116.41], [39.91, 116.41]],
+      [[39.91, 116.41], [39.9, 116.4]],
+    ])
+    expect(await loadOutline('110101001001001')).toBeNull()
+    expect(asked).toHaveLength(1)
+    vi.unstubAllGlobals()
   })
 })

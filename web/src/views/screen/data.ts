@@ -1,10 +1,10 @@
 // What the screen reads from the API: the level's numbers (GET /api/screen), the grids' shapes
-// (GET /api/grids), the names of the tree (GET /api/areas) and the units' league tables
-// (GET /api/evaluation/rankings, docs/evaluation.md).
+// (GET /api/grids), the area's outline (GET /api/areas/{code}/outline), the names of the tree
+// (GET /api/areas) and the units' league tables (GET /api/evaluation/rankings, docs/evaluation.md).
 
-import { api, query } from '../../api'
+import { ApiError, api, query } from '../../api'
 import type { Case } from '../../types'
-import type { GridShape } from '../../components/screen/shapes'
+import { boundary, type GridShape, type Ring } from '../../components/screen/shapes'
 import type { Day, Kind } from '../../components/screen/charts'
 
 export interface Counters {
@@ -92,6 +92,28 @@ export const loadScreen = async (area: string, signal?: AbortSignal) =>
   screenOf(await api<ScreenWire>(`/api/screen${query({ area })}`, { signal }))
 
 export const loadGrids = (area: string, signal?: AbortSignal) => api<GridShape[]>(`/api/grids${query({ area })}`, { signal })
+
+/** An area's outline as the server keeps it (computed once per import from its grids). */
+export interface Outline {
+  code: string
+  name: string
+  geometry: { type: 'Polygon'; coordinates: Ring[] }
+}
+
+/**
+ * The outline of an area above the grids (GET /api/areas/{code}/outline), as [lat, lon]
+ * segments for the map's frame; `null` for a grid, or an area the server has no outline for.
+ */
+export async function loadOutline(area: string, signal?: AbortSignal): Promise<[number, number][][] | null> {
+  if (area.length > 12) return null
+  try {
+    const o = await api<Outline>(`/api/areas/${encodeURIComponent(area)}/outline`, { signal })
+    return boundary([o.geometry.coordinates[0]])
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null
+    throw e
+  }
+}
 
 let areas: Promise<AreaRef[]> | undefined
 /** The tree above the grids, loaded once. */

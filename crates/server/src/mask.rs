@@ -1,11 +1,26 @@
 //! Masking personal data in free text before it is shown to the public (GB/T 35273 display
 //! restriction: masking happens on the server).
 //!
-//! Open311 lists are public: a resident's description or a staff note may carry a phone number,
+//! Open311 lists and the public board (公开案件) are public: a resident's description or address,
+//! or a staff note, may carry a phone number,
 //! an ID number or an e-mail address. Long digit runs are masked in the middle (phones as
 //! `138****1234`, ID and card numbers keep their first 6 and last 4) and e-mail addresses keep
 //! only the first letter of the mailbox. Names cannot be recognised reliably in free text; the
 //! public answers never carry the reporter's name, which is not stored at all.
+
+use yiwang_domain::codes::AreaCode;
+
+use crate::AppState;
+
+/// Free text as the public may see it: personal data masked, the codes of our own areas and
+/// grids left as they are.
+pub fn public_text(app: &AppState, text: &str) -> String {
+    let loaded = app.0.engine.loaded();
+    personal_except(text, |run| {
+        AreaCode::parse("code", run)
+            .is_ok_and(|c| loaded.jurisdiction.area(&c).is_some() || loaded.jurisdiction.grid(&c).is_some())
+    })
+}
 
 /// `text` with phone, ID and card numbers and e-mail addresses masked, except the digit runs
 /// that `public` says are public (the codes of the deployment's own areas and grids, which every
