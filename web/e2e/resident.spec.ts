@@ -144,8 +144,13 @@ describe('a visitor, not signed in', () => {
   it('reads the public board: real demo cases, masked, by state and street, accessible', async () => {
     const context = await visitor(browser)
     const anonymous = await context.newPage()
-    const board = (state: string) =>
-      anonymous.waitForResponse((r) => r.url().includes('/api/public/cases') && r.url().includes(`state=${state}`))
+    const board = (state: string, area?: string) =>
+      anonymous.waitForResponse(
+        (r) =>
+          r.url().includes('/api/public/cases') &&
+          r.url().includes(`state=${state}`) &&
+          (area === undefined || r.url().includes(`area=${area}`)),
+      )
     await ready(anonymous, '/board')
     const items = anonymous.locator('.cases > li')
     await items.first().waitFor()
@@ -171,10 +176,11 @@ describe('a visitor, not signed in', () => {
     // One street's open cases.
     await anonymous.locator('#board-state').selectOption('open')
     const street = await anonymous.locator('#board-street option').nth(1).getAttribute('value')
-    const open = board('open')
+    const open = board('open', street!)
     await anonymous.locator('#board-street').selectOption({ index: 1 })
     const inStreet = (await (await open).json()) as { grid: string; open: boolean }[]
     expect(inStreet.every((c) => c.open && c.grid.startsWith(street!))).toBe(true)
+    await expect.poll(() => items.count()).toBe(inStreet.length)
     await anonymous.waitForLoadState('networkidle')
     await expectAccessible(anonymous, '/board (not signed in)')
     await context.close()
