@@ -290,7 +290,8 @@ fn case_filter(f: &CaseFilter) -> (String, Vec<Arg>) {
         arg(&mut sql, " AND extension_requested = ?", Box::new(i64::from(e)));
     }
     if let Some(a) = f.awaiting_follow_up {
-        arg(&mut sql, " AND awaiting_follow_up = ?", Box::new(i64::from(a)));
+        // A literal, so that the partial index of the cases awaiting one can serve it.
+        sql.push_str(if a { " AND awaiting_follow_up = 1" } else { " AND awaiting_follow_up = 0" });
     }
     if let Some(t) = f.reported_from {
         arg(&mut sql, " AND reported_at >= ?", Box::new(t.0));
@@ -331,7 +332,7 @@ fn open_states() -> Vec<&'static str> {
 }
 
 pub async fn open_counts<C: GenericClient>(c: &C, area: &AreaCode, digits: usize) -> Result<Vec<OpenCounts>> {
-    // Index only (cases_open): per open state, the range of grids under the area.
+    // Index only (cases_state_grid): per open state, the range of grids under the area.
     let rows = query(
         c,
         "SELECT substr(grid, 1, $1) AS node, count(*), coalesce(sum(overdue), 0)::bigint, \

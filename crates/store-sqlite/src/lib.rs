@@ -48,6 +48,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_case_search.sql")),
     (10, include_str!("../migrations/0010_public_board.sql")),
     (11, include_str!("../migrations/0011_proxies.sql")),
+    (12, include_str!("../migrations/0012_fewer_case_indexes.sql")),
 ];
 
 /// How long a group may grow: commits beyond this wait for the next transaction.

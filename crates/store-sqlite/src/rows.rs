@@ -388,7 +388,8 @@ fn case_filter(f: &CaseFilter) -> (String, Vec<Value>) {
         arg(&mut sql, " AND extension_requested = ?", Value::Integer(e as i64));
     }
     if let Some(a) = f.awaiting_follow_up {
-        arg(&mut sql, " AND awaiting_follow_up = ?", Value::Integer(a as i64));
+        // A literal, so that the partial index of the cases awaiting one can serve it.
+        sql.push_str(if a { " AND awaiting_follow_up = 1" } else { " AND awaiting_follow_up = 0" });
     }
     if let Some(t) = f.reported_from {
         arg(&mut sql, " AND reported_at >= ?", Value::Integer(t.0));
@@ -399,10 +400,15 @@ fn case_filter(f: &CaseFilter) -> (String, Vec<Value>) {
     (sql, args)
 }
 
-/// `cases_state_grid` holds every column of a search by states within an area, kind, overdue
-/// and report time: named, so that a page is chosen from the index alone. Left to itself,
-/// SQLite (without statistics) may take a narrower index and read each of its cases instead.
-fn covering_index(f: &CaseFilter) -> &'static str {
+/// The index a search names, where SQLite (without statistics) might take a narrower one and
+/// read each of its cases instead:
+/// - the cases awaiting a follow-up (回访) are few, and have a partial index of their own;
+/// - `cases_state_grid` holds every column of a search by states within an area, kind, overdue
+///   and report time, so that a page is chosen from the index alone.
+fn chosen_index(f: &CaseFilter) -> &'static str {
+    if f.awaiting_follow_up == Some(true) {
+        return " INDEXED BY cases_awaiting_follow_up";
+    }
     let covered = !f.states.is_empty()
         && f.near.is_none()
         && f.lead_unit.is_none()
@@ -417,7 +423,7 @@ fn covering_index(f: &CaseFilter) -> &'static str {
 /// read tens of thousands of case documents to keep twenty.
 pub fn find_cases(c: &Connection, f: &CaseFilter) -> Result<Vec<Case>> {
     let (filter, mut args) = case_filter(f);
-    let mut page = format!("SELECT id FROM cases{}{filter}", covering_index(f));
+    let mut page = format!("SELECT id FROM cases{}{filter}", chosen_index(f));
     if let Some(id) = f.before_id {
         args.push(Value::Integer(id));
         page.push_str(&format!(" AND id < ?{}", args.len()));
@@ -446,7 +452,7 @@ fn open_states() -> String {
 }
 
 pub fn open_counts(c: &Connection, area: &AreaCode, digits: usize) -> Result<Vec<OpenCounts>> {
-    // Index only (cases_open): per open state, the range of grids under the area.
+    // Index only (cases_state_grid): per open state, the range of grids under the area.
     let sql = format!(
         "SELECT substr(grid, 1, ?1) AS node, count(*), coalesce(sum(overdue), 0), coalesce(sum(warned * (1 - overdue)), 0) \
          FROM cases WHERE state IN ({}) AND grid >= ?2 AND grid < ?3 GROUP BY node ORDER BY node",
@@ -467,10 +473,12 @@ pub fn reported_by_subclass(
     since: Timestamp,
     limit: u32,
 ) -> Result<Vec<(SubclassId, i64)>> {
-    // Index only (cases_recent): the window's reports, then the grids under the area.
+    // Index only (cases_recent): the window's reports, then the grids under the area, so the work
+    // is bounded by the window's reports. Left to itself SQLite took `cases_grid` and read every
+    // case the area ever had.
     let mut stmt = c
         .prepare_cached(
-            "SELECT subclass, count(*) AS n FROM cases WHERE reported_at >= ?1 AND grid >= ?2 AND grid < ?3 \
+            "SELECT subclass, count(*) AS n FROM cases INDEXED BY cases_recent WHERE reported_at >= ?1 AND grid >= ?2 AND grid < ?3 \
              GROUP BY subclass ORDER BY n DESC, subclass LIMIT ?4",
         )
         .map_err(backend)?;

@@ -1,8 +1,8 @@
 //! One screen per level (一级一屏): a node's live counters, its children's (to colour the map),
 //! reports and closures per day, the commonest problems and the most overdue cases.
 //!
-//! Fast whatever the number of cases: the live counters are `count(*)` over the index of open
-//! cases by state and grid (`cases_open`, never the cases' rows); the days come from the
+//! Fast whatever the number of cases: the live counters are `count(*)` over the case search index
+//! (`cases_state_grid`: state, grid, …, overdue, warned; never the cases' rows); the days come from the
 //! evaluation counters (one row per node and day); the problem kinds from the index of recent
 //! reports (`cases_recent`); the most overdue from the open, overdue cases under the node.
 //!
