@@ -10,7 +10,7 @@ use yiwang_store::accounts::{
 };
 use yiwang_store::{Result, StoreError};
 
-use crate::{SqliteStore, backend};
+use crate::{Cached, SqliteStore, backend};
 
 const ACCOUNT_COLUMNS: &str = "id, kind, login, display_name, phone, id_number, password_hash, staff_id, failed_logins, \
      locked_until, totp_secret, totp_enrolled, totp_last_step, created_at, disabled";
@@ -40,7 +40,7 @@ fn account_row(r: &Row) -> rusqlite::Result<Result<Account>> {
 }
 
 fn account_where(c: &Connection, column: &str, value: &str) -> Result<Option<Account>> {
-    c.query_row(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE {column} = ?1"), [value], account_row)
+    c.cached_row(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE {column} = ?1"), [value], account_row)
         .optional()
         .map_err(backend)?
         .transpose()
@@ -167,7 +167,7 @@ impl Accounts for SqliteStore {
     async fn record_login_failure(&self, id: &str, limit: u32, lock_until: Timestamp) -> Result<Option<Account>> {
         let id = id.to_owned();
         self.write(move |t| {
-            t.execute(
+            t.cached_execute(
                 "UPDATE accounts SET \
                    locked_until = CASE WHEN failed_logins + 1 >= ?2 THEN ?3 ELSE locked_until END, \
                    failed_logins = CASE WHEN failed_logins + 1 >= ?2 THEN 0 ELSE failed_logins + 1 END \
@@ -183,7 +183,7 @@ impl Accounts for SqliteStore {
     async fn clear_login_failures(&self, id: &str) -> Result<()> {
         let id = id.to_owned();
         self.write(move |t| {
-            t.execute("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = ?1", [id])
+            t.cached_execute("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = ?1", [id])
                 .map_err(backend)?;
             Ok(())
         })
@@ -193,7 +193,7 @@ impl Accounts for SqliteStore {
     async fn set_password(&self, id: &str, password_hash: &str) -> Result<()> {
         let (id, hash) = (id.to_owned(), password_hash.to_owned());
         self.write(move |t| {
-            t.execute("UPDATE accounts SET password_hash = ?2 WHERE id = ?1", [id, hash]).map_err(backend)?;
+            t.cached_execute("UPDATE accounts SET password_hash = ?2 WHERE id = ?1", [id, hash]).map_err(backend)?;
             Ok(())
         })
         .await
@@ -202,7 +202,7 @@ impl Accounts for SqliteStore {
     async fn set_totp(&self, id: &str, secret: Option<&str>, enrolled: bool) -> Result<()> {
         let (id, secret) = (id.to_owned(), secret.map(str::to_owned));
         self.write(move |t| {
-            t.execute(
+            t.cached_execute(
                 "UPDATE accounts SET totp_secret = ?2, totp_enrolled = ?3, totp_last_step = NULL WHERE id = ?1",
                 params![id, secret, i64::from(enrolled)],
             )
@@ -230,7 +230,7 @@ impl Accounts for SqliteStore {
     async fn create_session(&self, s: &Session) -> Result<()> {
         let s = s.clone();
         self.write(move |t| {
-            t.execute(
+            t.cached_execute(
                 "INSERT INTO sessions (token_hash, account_id, created_at, last_seen, expires_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![&s.token_hash[..], s.account_id, s.created_at.0, s.last_seen.0, s.expires_at.0],
@@ -244,7 +244,7 @@ impl Accounts for SqliteStore {
     async fn session(&self, token_hash: &Hash) -> Result<Option<Session>> {
         let h = *token_hash;
         self.read(move |c| {
-            c.query_row(
+            c.cached_row(
                 "SELECT token_hash, account_id, created_at, last_seen, expires_at FROM sessions WHERE token_hash = ?1",
                 [&h[..]],
                 session_row,
@@ -258,7 +258,7 @@ impl Accounts for SqliteStore {
     async fn touch_session(&self, token_hash: &Hash, last_seen: Timestamp) -> Result<()> {
         let h = *token_hash;
         self.write(move |t| {
-            t.execute("UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1", params![&h[..], last_seen.0])
+            t.cached_execute("UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1", params![&h[..], last_seen.0])
                 .map_err(backend)?;
             Ok(())
         })
@@ -268,7 +268,7 @@ impl Accounts for SqliteStore {
     async fn delete_session(&self, token_hash: &Hash) -> Result<()> {
         let h = *token_hash;
         self.write(move |t| {
-            t.execute("DELETE FROM sessions WHERE token_hash = ?1", [&h[..]]).map_err(backend)?;
+            t.cached_execute("DELETE FROM sessions WHERE token_hash = ?1", [&h[..]]).map_err(backend)?;
             Ok(())
         })
         .await
@@ -276,13 +276,15 @@ impl Accounts for SqliteStore {
 
     async fn delete_sessions_of(&self, account_id: &str) -> Result<u64> {
         let id = account_id.to_owned();
-        self.write(move |t| Ok(t.execute("DELETE FROM sessions WHERE account_id = ?1", [id]).map_err(backend)? as u64))
-            .await
+        self.write(move |t| {
+            Ok(t.cached_execute("DELETE FROM sessions WHERE account_id = ?1", [id]).map_err(backend)? as u64)
+        })
+        .await
     }
 
     async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64> {
         self.write(move |t| {
-            Ok(t.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now.0]).map_err(backend)? as u64)
+            Ok(t.cached_execute("DELETE FROM sessions WHERE expires_at <= ?1", [now.0]).map_err(backend)? as u64)
         })
         .await
     }
@@ -290,7 +292,7 @@ impl Accounts for SqliteStore {
     async fn create_api_token(&self, token: &ApiToken) -> Result<()> {
         let k = token.clone();
         self.write(move |t| {
-            t.execute(
+            t.cached_execute(
                 "INSERT INTO api_tokens (id, token_hash, name, account_id, created_at, revoked_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![k.id, &k.token_hash[..], k.name, k.account_id, k.created_at.0, k.revoked_at.map(|t| t.0)],
@@ -304,7 +306,7 @@ impl Accounts for SqliteStore {
     async fn api_token(&self, token_hash: &Hash) -> Result<Option<ApiToken>> {
         let h = *token_hash;
         self.read(move |c| {
-            c.query_row(
+            c.cached_row(
                 "SELECT id, token_hash, name, account_id, created_at, revoked_at FROM api_tokens WHERE token_hash = ?1",
                 [&h[..]],
                 token_row,
@@ -318,7 +320,7 @@ impl Accounts for SqliteStore {
     async fn api_token_by_id(&self, id: &str) -> Result<Option<ApiToken>> {
         let id = id.to_owned();
         self.read(move |c| {
-            c.query_row(
+            c.cached_row(
                 "SELECT id, token_hash, name, account_id, created_at, revoked_at FROM api_tokens WHERE id = ?1",
                 [id],
                 token_row,
@@ -346,7 +348,7 @@ impl Accounts for SqliteStore {
     async fn put_code(&self, code: &VerificationCode) -> Result<()> {
         let k = code.clone();
         self.write(move |t| {
-            t.execute(
+            t.cached_execute(
                 "INSERT INTO verification_codes (phone, code_hash, sent_at, expires_at, attempts) \
                  VALUES (?1, ?2, ?3, ?4, ?5) \
                  ON CONFLICT (phone) DO UPDATE SET code_hash = excluded.code_hash, sent_at = excluded.sent_at, \
@@ -362,7 +364,7 @@ impl Accounts for SqliteStore {
     async fn code(&self, phone: &str) -> Result<Option<VerificationCode>> {
         let phone = phone.to_owned();
         self.read(move |c| {
-            c.query_row(
+            c.cached_row(
                 "SELECT phone, code_hash, sent_at, expires_at, attempts FROM verification_codes WHERE phone = ?1",
                 [phone],
                 code_row,
@@ -376,7 +378,7 @@ impl Accounts for SqliteStore {
     async fn count_code_attempt(&self, phone: &str) -> Result<Option<u32>> {
         let phone = phone.to_owned();
         self.write(move |t| {
-            t.query_row(
+            t.cached_row(
                 "UPDATE verification_codes SET attempts = attempts + 1 WHERE phone = ?1 RETURNING attempts",
                 [phone],
                 |r| r.get(0),
@@ -390,7 +392,7 @@ impl Accounts for SqliteStore {
     async fn delete_code(&self, phone: &str) -> Result<()> {
         let phone = phone.to_owned();
         self.write(move |t| {
-            t.execute("DELETE FROM verification_codes WHERE phone = ?1", [phone]).map_err(backend)?;
+            t.cached_execute("DELETE FROM verification_codes WHERE phone = ?1", [phone]).map_err(backend)?;
             Ok(())
         })
         .await
@@ -399,7 +401,7 @@ impl Accounts for SqliteStore {
     async fn log_access(&self, e: &AccessEntry) -> Result<i64> {
         let e = e.clone();
         self.write(move |t| {
-            t.query_row(
+            t.cached_row(
                 "INSERT INTO access_log (at, actor, action, outcome, subject, detail) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING seq",
                 params![e.at.0, e.actor, e.action, e.outcome.as_str(), e.subject, e.detail],

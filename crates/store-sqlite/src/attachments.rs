@@ -7,7 +7,7 @@ use yiwang_domain::time::Timestamp;
 use yiwang_store::Result;
 use yiwang_store::attachments::{self, Attachment, Attachments, NewAttachment, Variant};
 
-use crate::{SqliteStore, backend};
+use crate::{Cached, SqliteStore, backend};
 
 const COLUMNS: &str = "id, media_type, size, sm3, uploader, created_at";
 
@@ -25,7 +25,7 @@ fn row(r: &Row) -> rusqlite::Result<Attachment> {
 }
 
 fn one(c: &Connection, id: &str) -> Result<Option<Attachment>> {
-    c.query_row(&format!("SELECT {COLUMNS} FROM attachments WHERE id = ?1"), [id], row).optional().map_err(backend)
+    c.cached_row(&format!("SELECT {COLUMNS} FROM attachments WHERE id = ?1"), [id], row).optional().map_err(backend)
 }
 
 #[async_trait]
@@ -82,7 +82,7 @@ impl Attachments for SqliteStore {
     async fn attachment_bytes(&self, id: &str, variant: Variant) -> Result<Option<Vec<u8>>> {
         let id = id.to_owned();
         self.read(move |c| {
-            c.query_row(
+            c.cached_row(
                 "SELECT bytes FROM attachment_bytes WHERE attachment_id = ?1 AND variant = ?2",
                 params![id, variant.as_str()],
                 |r| r.get(0),

@@ -9,7 +9,7 @@ use yiwang_store::notifications::{
     NewNotification, Notification, NotificationKind, NotificationQuery, Notifications, Recipient,
 };
 
-use crate::{SqliteStore, backend};
+use crate::{Cached, SqliteStore, backend};
 
 const COLUMNS: &str =
     "id, recipient_kind, recipient_key, case_id, event_seq, kind, created_at, read_at, text_zh, text_en";
@@ -36,7 +36,7 @@ fn notification(r: &Row) -> rusqlite::Result<Result<Notification>> {
 }
 
 fn one(c: &Connection, id: i64) -> Result<Option<Notification>> {
-    c.query_row(&format!("SELECT {COLUMNS} FROM notifications WHERE id = ?1"), [id], notification)
+    c.cached_row(&format!("SELECT {COLUMNS} FROM notifications WHERE id = ?1"), [id], notification)
         .optional()
         .map_err(backend)?
         .transpose()
@@ -46,7 +46,7 @@ fn one(c: &Connection, id: i64) -> Result<Option<Notification>> {
 impl Notifications for SqliteStore {
     async fn notification_cursor(&self) -> Result<i64> {
         self.read(|c| {
-            c.query_row("SELECT ledger_seq FROM notification_cursor WHERE id = 1", [], |r| r.get(0)).map_err(backend)
+            c.cached_row("SELECT ledger_seq FROM notification_cursor WHERE id = 1", [], |r| r.get(0)).map_err(backend)
         })
         .await
     }
@@ -78,7 +78,7 @@ impl Notifications for SqliteStore {
                         .map_err(backend)? as u64;
                 }
             }
-            t.execute("UPDATE notification_cursor SET ledger_seq = max(ledger_seq, ?1) WHERE id = 1", [cursor])
+            t.cached_execute("UPDATE notification_cursor SET ledger_seq = max(ledger_seq, ?1) WHERE id = 1", [cursor])
                 .map_err(backend)?;
             Ok(added)
         })
@@ -120,8 +120,11 @@ impl Notifications for SqliteStore {
 
     async fn mark_notification_read(&self, id: i64, at: Timestamp) -> Result<Option<Notification>> {
         self.write(move |t| {
-            t.execute("UPDATE notifications SET read_at = ?2 WHERE id = ?1 AND read_at IS NULL", params![id, at.0])
-                .map_err(backend)?;
+            t.cached_execute(
+                "UPDATE notifications SET read_at = ?2 WHERE id = ?1 AND read_at IS NULL",
+                params![id, at.0],
+            )
+            .map_err(backend)?;
             one(t, id)
         })
         .await

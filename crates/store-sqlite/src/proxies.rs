@@ -6,7 +6,7 @@ use yiwang_domain::time::Timestamp;
 use yiwang_store::proxies::{ConsentCode, Proxies, Proxy, ProxyStatus, proxy_exists};
 use yiwang_store::{Result, StoreError};
 
-use crate::{SqliteStore, backend};
+use crate::{Cached, SqliteStore, backend};
 
 const COLUMNS: &str = "id, relative, elder_phone, elder, relation, status, created_at, consented_at, revoked_at, \
      code_hash, code_sent_at, code_expires_at, code_attempts";
@@ -52,7 +52,7 @@ fn proxies_where(c: &Connection, condition: &str, params: impl rusqlite::Params)
 }
 
 fn one(c: &Connection, id: i64) -> Result<Option<Proxy>> {
-    c.query_row(&format!("SELECT {COLUMNS} FROM proxies WHERE id = ?1"), [id], proxy_row)
+    c.cached_row(&format!("SELECT {COLUMNS} FROM proxies WHERE id = ?1"), [id], proxy_row)
         .optional()
         .map_err(backend)?
         .transpose()
@@ -64,7 +64,7 @@ impl Proxies for SqliteStore {
         let p = p.clone();
         self.write(move |t| {
             let code = p.code.as_ref();
-            t.execute(
+            t.cached_execute(
                 "INSERT INTO proxies (relative, elder_phone, elder, relation, status, created_at, consented_at, \
                    revoked_at, code_hash, code_sent_at, code_expires_at, code_attempts) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -132,7 +132,7 @@ impl Proxies for SqliteStore {
 
     async fn count_proxy_code_attempt(&self, id: i64) -> Result<Option<u32>> {
         self.write(move |t| {
-            t.query_row(
+            t.cached_row(
                 "UPDATE proxies SET code_attempts = code_attempts + 1 \
                  WHERE id = ?1 AND status = 'pending' AND code_hash IS NOT NULL RETURNING code_attempts",
                 [id],

@@ -15,7 +15,7 @@ use yiwang_domain::time::Timestamp;
 use yiwang_store::import::History;
 use yiwang_store::{CaseFilter, CaseOrder, Change, LedgerHead, OpenCounts, Reference, Result, StoreError, schedule};
 
-use crate::backend;
+use crate::{Cached, backend};
 
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("domain values serialise")
@@ -30,7 +30,7 @@ fn hash(bytes: Vec<u8>) -> Hash {
 }
 
 pub fn ledger_head(c: &Connection) -> Result<LedgerHead> {
-    c.query_row("SELECT seq, hash FROM ledger_head WHERE id = 1", [], |r| {
+    c.cached_row("SELECT seq, hash FROM ledger_head WHERE id = 1", [], |r| {
         Ok(LedgerHead { seq: r.get(0)?, hash: hash(r.get(1)?) })
     })
     .map_err(backend)
@@ -222,10 +222,10 @@ pub fn import_history(t: &Transaction, histories: &[History], counters: &Contrib
         crate::evaluation::insert_facts(t, &h.facts)?;
     }
     crate::evaluation::add(t, counters)?;
-    t.execute("UPDATE ledger_head SET seq = ?1, hash = ?2 WHERE id = 1", params![ledger.seq, &ledger.hash[..]])
+    t.cached_execute("UPDATE ledger_head SET seq = ?1, hash = ?2 WHERE id = 1", params![ledger.seq, &ledger.hash[..]])
         .map_err(backend)?;
     for cursor in ["notification_cursor", "webhook_cursor"] {
-        t.execute(
+        t.cached_execute(
             &format!("UPDATE {cursor} SET ledger_seq = ?1 WHERE ledger_seq = ?2"),
             params![ledger.seq, start.seq],
         )

@@ -9,7 +9,7 @@ use yiwang_store::Result;
 use yiwang_store::schedule::{Schedule, Wake};
 
 use crate::rows::from_json;
-use crate::{SqliteStore, backend};
+use crate::{Cached, SqliteStore, backend};
 
 #[async_trait]
 impl Schedule for SqliteStore {
@@ -28,7 +28,7 @@ impl Schedule for SqliteStore {
 
     async fn next_wake(&self) -> Result<Option<Timestamp>> {
         self.read(|c| {
-            c.query_row("SELECT min(wake_at) FROM cases WHERE wake_at IS NOT NULL", [], |r| r.get::<_, Option<i64>>(0))
+            c.cached_row("SELECT min(wake_at) FROM cases WHERE wake_at IS NOT NULL", [], |r| r.get::<_, Option<i64>>(0))
                 .map(|t| t.map(Timestamp))
                 .map_err(backend)
         })
@@ -62,12 +62,12 @@ impl Schedule for SqliteStore {
             if stored.as_deref() == Some(policy.as_str()) {
                 return Ok(false);
             }
-            t.execute(
+            t.cached_execute(
                 "INSERT INTO schedule_policy (id, policy) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET policy = excluded.policy",
                 [&policy],
             )
             .map_err(backend)?;
-            t.execute("UPDATE cases SET wake_at = wake_anchor WHERE wake_at IS NOT wake_anchor", []).map_err(backend)?;
+            t.cached_execute("UPDATE cases SET wake_at = wake_anchor WHERE wake_at IS NOT wake_anchor", []).map_err(backend)?;
             Ok(true)
         })
         .await

@@ -11,7 +11,7 @@ use yiwang_store::webhooks::{
     lang_tag,
 };
 
-use crate::{SqliteStore, backend};
+use crate::{Cached, SqliteStore, backend};
 
 const SUBSCRIPTION: &str =
     "SELECT id, unit, url, secret, lang, active, created_at, created_by, after_ledger_seq FROM webhook_subscriptions";
@@ -54,7 +54,7 @@ fn delivery(r: &Row) -> rusqlite::Result<Delivery> {
 }
 
 fn one_subscription(c: &Connection, id: i64) -> Result<Option<Subscription>> {
-    c.query_row(&format!("{SUBSCRIPTION} WHERE id = ?1"), [id], subscription).optional().map_err(backend)
+    c.cached_row(&format!("{SUBSCRIPTION} WHERE id = ?1"), [id], subscription).optional().map_err(backend)
 }
 
 #[async_trait]
@@ -62,7 +62,7 @@ impl Webhooks for SqliteStore {
     async fn create_subscription(&self, new: &NewSubscription) -> Result<Subscription> {
         let n = new.clone();
         self.write(move |t| {
-            t.execute(
+            t.cached_execute(
                 "INSERT INTO webhook_subscriptions (unit, url, secret, lang, active, created_at, created_by, after_ledger_seq) \
                  VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7)",
                 params![n.unit, n.url, n.secret, lang_tag(n.lang), n.created_at.0, n.created_by, n.after_ledger_seq],
@@ -94,7 +94,7 @@ impl Webhooks for SqliteStore {
             let n = t
                 .execute("UPDATE webhook_subscriptions SET active = 0 WHERE id = ?1 AND active = 1", [id])
                 .map_err(backend)?;
-            t.execute(
+            t.cached_execute(
                 "UPDATE webhook_deliveries SET status = 'cancelled', next_attempt_at = NULL \
                  WHERE subscription_id = ?1 AND status = 'pending'",
                 [id],
@@ -107,7 +107,7 @@ impl Webhooks for SqliteStore {
 
     async fn webhook_cursor(&self) -> Result<i64> {
         self.read(|c| {
-            c.query_row("SELECT ledger_seq FROM webhook_cursor WHERE id = 1", [], |r| r.get(0)).map_err(backend)
+            c.cached_row("SELECT ledger_seq FROM webhook_cursor WHERE id = 1", [], |r| r.get(0)).map_err(backend)
         })
         .await
     }
@@ -130,7 +130,7 @@ impl Webhooks for SqliteStore {
                         .map_err(backend)? as u64;
                 }
             }
-            t.execute("UPDATE webhook_cursor SET ledger_seq = max(ledger_seq, ?1) WHERE id = 1", [cursor])
+            t.cached_execute("UPDATE webhook_cursor SET ledger_seq = max(ledger_seq, ?1) WHERE id = 1", [cursor])
                 .map_err(backend)?;
             Ok(added)
         })
