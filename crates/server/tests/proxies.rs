@@ -358,6 +358,11 @@ async fn asking_names_nobody_and_consent_needs_the_right_code_in_time() {
     // Both ways in the list: the son's two asks, the elder's one.
     assert_eq!(ids(&t.get("/api/proxies", &son).await), [nobody, id]);
     assert_eq!(ids(&t.get("/api/proxies", &elder).await), [id]);
+    // Whoever signs up later with the phone nobody held finds that ask listed, as its elder.
+    let late = t.resident("r-late", "13900000099", "钱老").await;
+    let listed = t.get("/api/proxies", &late).await;
+    assert_eq!(ids(&listed), [nobody], "asked before they signed up");
+    assert_eq!(listed.body[0]["status"], "pending");
     // Signed out: nothing.
     let r = t.get("/api/proxies", "").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);

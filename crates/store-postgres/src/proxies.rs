@@ -105,8 +105,9 @@ impl Proxies for PostgresStore {
         Ok(self.proxies_where("id = $1", &[&id]).await?.into_iter().next())
     }
 
-    async fn proxies_of(&self, account: &str) -> Result<Vec<Proxy>> {
-        self.proxies_where("relative = $1 OR elder = $1", &[&account]).await
+    async fn proxies_of(&self, account: &str, phone: Option<&str>) -> Result<Vec<Proxy>> {
+        self.proxies_where("relative = $1 OR elder = $1 OR (elder IS NULL AND elder_phone = $2)", &[&account, &phone])
+            .await
     }
 
     async fn active_proxy(&self, relative: &str, elder: &str) -> Result<Option<Proxy>> {

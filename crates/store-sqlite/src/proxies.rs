@@ -100,9 +100,16 @@ impl Proxies for SqliteStore {
         self.read(move |c| one(c, id)).await
     }
 
-    async fn proxies_of(&self, account: &str) -> Result<Vec<Proxy>> {
-        let account = account.to_owned();
-        self.read(move |c| proxies_where(c, "relative = ?1 OR elder = ?1", [account])).await
+    async fn proxies_of(&self, account: &str, phone: Option<&str>) -> Result<Vec<Proxy>> {
+        let (account, phone) = (account.to_owned(), phone.map(str::to_owned));
+        self.read(move |c| {
+            proxies_where(
+                c,
+                "relative = ?1 OR elder = ?1 OR (elder IS NULL AND elder_phone = ?2)",
+                params![account, phone],
+            )
+        })
+        .await
     }
 
     async fn active_proxy(&self, relative: &str, elder: &str) -> Result<Option<Proxy>> {

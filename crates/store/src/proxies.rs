@@ -93,8 +93,9 @@ pub trait Proxies: Send + Sync {
     /// `proxy_exists` when the relative already has a pending or active proxy for that phone.
     async fn create_proxy(&self, proxy: &Proxy) -> Result<Proxy>;
     async fn proxy(&self, id: i64) -> Result<Option<Proxy>>;
-    /// Every proxy in which the account is the relative or the elder, newest first.
-    async fn proxies_of(&self, account: &str) -> Result<Vec<Proxy>>;
+    /// Every proxy in which the account is the relative or the elder, newest first; with `phone`
+    /// (the account's), also the asks for that phone made before any account held it.
+    async fn proxies_of(&self, account: &str, phone: Option<&str>) -> Result<Vec<Proxy>>;
     /// The active proxies of a relative for an elder, if any (at most one).
     async fn active_proxy(&self, relative: &str, elder: &str) -> Result<Option<Proxy>>;
     /// A new consent code for a pending proxy, its attempts starting again, and the elder's

@@ -222,7 +222,7 @@ async fn ask(State(app): State<AppState>, caller: Caller, Json(r): Json<AskReque
     let now = auth.now();
     let elder = resident_by_phone(auth, &phone).await?.map(|a| a.id);
     let live = store
-        .proxies_of(&me.id)
+        .proxies_of(&me.id, None)
         .await?
         .into_iter()
         .find(|p| p.relative == me.id && p.elder_phone == phone && p.status != ProxyStatus::Revoked);
@@ -290,7 +290,7 @@ async fn list(State(app): State<AppState>, caller: Caller) -> Result<Json<Vec<Pr
     let auth = service(&app)?;
     let me = resident(auth, &caller).await?;
     let mut out = Vec::new();
-    for p in auth.store().proxies_of(&me.id).await? {
+    for p in auth.store().proxies_of(&me.id, me.phone.as_deref()).await? {
         out.push(ProxyView::of(&p, &me, auth).await?);
     }
     Ok(Json(out))
@@ -421,7 +421,7 @@ pub async fn acting_for(app: &AppState, caller: &Caller, elder: &str) -> Result<
     let store = app.0.engine.store();
     if store.active_proxy(me, elder).await?.is_none() {
         let mine: Vec<Proxy> = store
-            .proxies_of(me)
+            .proxies_of(me, None)
             .await?
             .into_iter()
             .filter(|p| p.relative == me && p.elder.as_deref() == Some(elder))
@@ -453,7 +453,7 @@ pub async fn for_case(app: &AppState, caller: &Caller, case: &Case) -> Result<Op
     if actor.role != Role::Resident || actor.on_behalf_of.is_some() {
         return Ok(None);
     }
-    let found = app.0.engine.store().proxies_of(me).await?.into_iter().find(|p| {
+    let found = app.0.engine.store().proxies_of(me, None).await?.into_iter().find(|p| {
         p.relative == me
             && p.status == ProxyStatus::Active
             && p.elder.as_ref().is_some_and(|e| case.followers.contains(e))

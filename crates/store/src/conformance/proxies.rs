@@ -98,9 +98,19 @@ pub async fn run(store: Arc<dyn Store>) {
 
     // Both ways, newest first; the unknown phone's ask is the daughter's only.
     let ids = |v: Vec<Proxy>| v.into_iter().map(|p| p.id).collect::<Vec<_>>();
-    assert_eq!(ids(s.proxies_of("daughter").await.unwrap()), [unknown.id, p.id], "the daughter's");
-    assert_eq!(ids(s.proxies_of("elder").await.unwrap()), [by_son.id, unknown.id, p.id], "the elder's");
-    assert!(s.proxies_of("nobody").await.unwrap().is_empty());
+    assert_eq!(ids(s.proxies_of("daughter", None).await.unwrap()), [unknown.id, p.id], "the daughter's");
+    assert_eq!(ids(s.proxies_of("elder", None).await.unwrap()), [by_son.id, unknown.id, p.id], "the elder's");
+    assert!(s.proxies_of("nobody", None).await.unwrap().is_empty());
+    // An ask for a phone no account held yet is listed for the one who holds it now, by phone
+    // (and only while no elder is known: one found later is listed by account).
+    let early = s.create_proxy(&asked("son", "13900000188", None, 4)).await.expect("a phone with no account");
+    assert_eq!(ids(s.proxies_of("newcomer", Some("13900000188")).await.unwrap()), [early.id], "asked before sign-up");
+    assert!(s.proxies_of("newcomer", Some("13900000177")).await.unwrap().is_empty(), "another phone");
+    assert_eq!(
+        ids(s.proxies_of("elder", Some("13900000102")).await.unwrap()),
+        [by_son.id, unknown.id, p.id],
+        "no ask twice, none of another phone"
+    );
 
     // Revoked by either side, once; the record stays, and a new ask may follow.
     assert!(s.revoke_proxy(p.id, at(20)).await.unwrap(), "revoked");
