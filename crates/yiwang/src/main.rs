@@ -117,6 +117,11 @@ enum AuditCommand {
     Verify,
 }
 
+/// mimalloc instead of glibc's malloc: with many threads allocating and freeing small values (a
+/// case, its JSON, its events), glibc's malloc and free took a sixth of a lifecycle's instructions.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
