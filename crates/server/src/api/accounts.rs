@@ -200,6 +200,19 @@ fn code_hash(phone: &str, code: &str) -> yiwang_domain::audit::Hash {
 
 /// Send a verification code to a phone, to sign up with it. The code goes through the
 /// deployment's code sender (an SMS gateway; the default sender writes it to the server log).
+
+/// 429 with `Retry-After` while the last code sent to a phone is younger than the resend
+/// interval (sign-up codes and proxies' consent codes alike).
+pub(super) fn code_too_soon(next: Timestamp, now: Timestamp) -> Response {
+    let seconds = (next.0 - now.0 + 999) / 1000;
+    let e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "code_too_soon",
+        format!("验证码已发送，请 {seconds} 秒后再试"),
+        format!("a code was just sent; ask again in {seconds} seconds"),
+    );
+    ([(header::RETRY_AFTER, seconds.to_string())], e).into_response()
+}
 #[utoipa::path(post, path = "/api/auth/code", tag = "accounts", request_body = CodeRequest,
     responses((status = 202, body = CodeSent), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn send_code(State(app): State<AppState>, Json(r): Json<CodeRequest>) -> Result<Response, ApiError> {
@@ -210,14 +223,7 @@ async fn send_code(State(app): State<AppState>, Json(r): Json<CodeRequest>) -> R
     if let Some(previous) = auth.store().code(&phone).await? {
         let next = previous.sent_at.plus_ms(cfg.code_resend_ms);
         if next > now {
-            let seconds = (next.0 - now.0 + 999) / 1000;
-            let e = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "code_too_soon",
-                format!("验证码已发送，请 {seconds} 秒后再试"),
-                format!("a code was just sent; ask again in {seconds} seconds"),
-            );
-            return Ok(([(header::RETRY_AFTER, seconds.to_string())], e).into_response());
+            return Ok(code_too_soon(next, now));
         }
     }
     let code = format!("{:06}", rand::rng().random_range(0..1_000_000));

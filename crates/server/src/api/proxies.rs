@@ -16,7 +16,7 @@
 //! cases it is written to the access log.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -30,7 +30,7 @@ use yiwang_store::StoreError;
 use yiwang_store::accounts::{AccessEntry, Account, AccountKind, Outcome};
 use yiwang_store::proxies::{ConsentCode, Proxy, ProxyStatus};
 
-use super::accounts::{own_account, service};
+use super::accounts::{code_too_soon, own_account, service};
 use crate::AppState;
 use crate::auth::{self, AccountAuthenticator, constant_time_eq};
 use crate::caller::Caller;
@@ -239,14 +239,7 @@ async fn ask(State(app): State<AppState>, caller: Caller, Json(r): Json<AskReque
         }
         Some(p) => {
             if let Some(next) = p.code.as_ref().map(|c| c.sent_at.plus_ms(cfg.code_resend_ms)).filter(|n| *n > now) {
-                let seconds = (next.0 - now.0 + 999) / 1000;
-                let e = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "code_too_soon",
-                    format!("验证码已发送，请 {seconds} 秒后再试"),
-                    format!("a code was just sent; ask again in {seconds} seconds"),
-                );
-                return Ok(([(header::RETRY_AFTER, seconds.to_string())], e).into_response());
+                return Ok(code_too_soon(next, now));
             }
             if !store.renew_proxy_code(p.id, elder.as_deref(), &consent).await? {
                 return Err(revoked());
