@@ -16,6 +16,7 @@ mod open311;
 mod proxies;
 mod rows;
 mod schedule;
+mod search;
 mod webhooks;
 
 use std::path::{Path, PathBuf};
@@ -50,6 +51,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_public_board.sql")),
     (11, include_str!("../migrations/0011_proxies.sql")),
     (12, include_str!("../migrations/0012_fewer_case_indexes.sql")),
+    (13, include_str!("../migrations/0013_case_search_race.sql")),
 ];
 
 /// A read-only connection of the pool.
@@ -70,7 +72,6 @@ fn open_reader(path: &Path) -> Result<Connection> {
 /// - A statement cache that holds every statement the writer and the reads use ([`Cached`] puts
 ///   the one-off `query_row` and `execute` through it too). Compiling was a quarter of the
 ///   instructions of HTTP intake before both.
-/// - A statement cache that holds every statement the writer and the reads use.
 fn tune(c: &Connection) -> Result<()> {
     c.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(backend)?;
     c.set_prepared_statement_cache_capacity(STATEMENTS);

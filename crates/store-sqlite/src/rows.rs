@@ -15,7 +15,7 @@ use yiwang_domain::time::Timestamp;
 use yiwang_store::import::History;
 use yiwang_store::{CaseFilter, CaseOrder, Change, LedgerHead, OpenCounts, Reference, Result, StoreError, schedule};
 
-use crate::{Cached, backend};
+use crate::{Cached, backend, search};
 
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("domain values serialise")
@@ -404,7 +404,8 @@ fn case_filter(f: &CaseFilter) -> (String, Vec<Value>) {
 /// read each of its cases instead:
 /// - the cases awaiting a follow-up (回访) are few, and have a partial index of their own;
 /// - `cases_state_grid` holds every column of a search by states within an area, kind, overdue
-///   and report time, so that a page is chosen from the index alone.
+///   and report time, so that a page is chosen from the index alone (the work queues' deadline
+///   order; newest first, [`search`] races it against other indexes).
 fn chosen_index(f: &CaseFilter) -> &'static str {
     if f.awaiting_follow_up == Some(true) {
         return " INDEXED BY cases_awaiting_follow_up";
@@ -418,10 +419,18 @@ fn chosen_index(f: &CaseFilter) -> &'static str {
     if covered { " INDEXED BY cases_state_grid" } else { "" }
 }
 
-/// The page's ids are chosen first, from an index alone where one covers the filter, and only
-/// then are the page's rows read: sorting every match with its JSON made a county-wide search
-/// read tens of thousands of case documents to keep twenty.
+/// The page's ids are chosen first, from indexes alone where they cover the filter (see
+/// [`search`]), and only then are the page's rows read: sorting every match with its JSON made a
+/// county-wide search read tens of thousands of case documents to keep twenty.
 pub fn find_cases(c: &Connection, f: &CaseFilter) -> Result<Vec<Case>> {
+    let limit = f.limit.clamp(1, 10_000);
+    if search::answers(f) {
+        let mut row = c.prepare_cached("SELECT data FROM cases WHERE id = ?1").map_err(backend)?;
+        return search::newest_ids(c, f, limit as usize)?
+            .into_iter()
+            .map(|id| from_json(&row.query_row([id], |r| r.get::<_, String>(0)).map_err(backend)?))
+            .collect();
+    }
     let (filter, mut args) = case_filter(f);
     let mut page = format!("SELECT id FROM cases{}{filter}", chosen_index(f));
     if let Some(id) = f.before_id {
@@ -432,7 +441,7 @@ pub fn find_cases(c: &Connection, f: &CaseFilter) -> Result<Vec<Case>> {
         CaseOrder::NewestFirst => " ORDER BY id DESC",
         CaseOrder::DueFirst => " ORDER BY due_at IS NULL, due_at, id",
     };
-    args.push(Value::Integer(f.limit.clamp(1, 10_000) as i64));
+    args.push(Value::Integer(limit as i64));
     page.push_str(&format!("{order} LIMIT ?{}", args.len()));
     let sql = format!("SELECT data FROM cases WHERE id IN ({page}){order}");
     let mut stmt = c.prepare_cached(&sql).map_err(backend)?;
