@@ -154,3 +154,12 @@ async fn public_board_story() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_story() {
+    in_fresh_schema("search", |url| async move {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        conformance::search::run(Arc::new(store)).await;
+    })
+    .await;
+}

@@ -136,3 +136,10 @@ async fn public_board_story() {
     let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
     conformance::public::run(Arc::new(store)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    conformance::search::run(Arc::new(store)).await;
+}

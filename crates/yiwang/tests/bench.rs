@@ -169,6 +169,13 @@ fn small_city_imports_and_verifies() {
     // A second run refuses to mix its city into a store that holds cases.
     let again = yiwang_on(dir.path(), SMALL_CITY);
     assert!(!again.status.success() && text(&again).contains("already holds cases"), "{}", text(&again));
+    // The questions alone, of the store the first run filled.
+    let questions = yiwang_on(dir.path(), &[SMALL_CITY, &["--questions-only"]].concat());
+    let says = text(&questions);
+    assert!(questions.status.success() && !says.contains("bulk import"), "{says}");
+    for line in ["evaluation indicators, city 3101", "case search", "point → grid", "bytes per case"] {
+        assert!(says.contains(line), "“{line}” missing from:\n{says}");
+    }
 }
 
 #[test]

@@ -28,6 +28,7 @@ pub mod open311;
 pub mod proxies;
 pub mod public;
 pub mod schedule;
+pub mod search;
 pub mod webhooks;
 pub mod workbench;
 

@@ -52,6 +52,10 @@ pub struct Options {
     /// Point → grid lookups to time.
     #[arg(long, default_value_t = 4_000_000)]
     pub lookups: usize,
+    /// Ask the questions only, of the store an earlier run filled: after a change of code or
+    /// schema, without another import. Give it the same --grids, --seed and --until.
+    #[arg(long)]
+    pub questions_only: bool,
 }
 
 /// What a run measured, for the caller (and the CI test) to check.
@@ -62,7 +66,11 @@ pub struct Outcome {
 }
 
 pub async fn run(engine: Arc<Engine>, options: &Options, policy: Policy) -> anyhow::Result<Outcome> {
-    if engine.store().count_cases().await? > 0 {
+    let held = engine.store().count_cases().await?;
+    if options.questions_only && held == 0 {
+        bail!("the store holds no cases: fill it first with a run without --questions-only");
+    }
+    if !options.questions_only && held > 0 {
         bail!("the store already holds cases: give the benchmark an empty --data directory or database");
     }
     let now = match &options.until {
@@ -75,20 +83,30 @@ pub async fn run(engine: Arc<Engine>, options: &Options, policy: Policy) -> anyh
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let started = Instant::now();
     let map = city_map::build(options.grids, options.seed, &engine.rules().taxonomy, &mut rng);
-    engine.import_reference(map.reference.clone()).await.context("loading the city")?;
+    if !options.questions_only {
+        engine.import_reference(map.reference.clone()).await.context("loading the city")?;
+    }
     let count = |level| map.reference.areas.iter().filter(|a| a.code.level() == level).count();
     println!(
-        "city: {} districts, {} streets, {} communities, {} unit grids, {} units, {} staff (built and stored in {:.1} s)",
+        "city: {} districts, {} streets, {} communities, {} unit grids, {} units, {} staff ({} in {:.1} s)",
         count(Level::County),
         count(Level::Street),
         count(Level::Community),
         map.grids.len(),
         map.reference.units.len(),
         map.reference.staff.len(),
+        if options.questions_only { "built" } else { "built and stored" },
         started.elapsed().as_secs_f64()
     );
 
-    let outcome = import(&engine, &map, options, policy, now, &mut rng).await?;
+    let outcome = if options.questions_only {
+        Outcome { cases: held as u64, events: engine.store().ledger_head().await?.seq as u64 }
+    } else {
+        import(&engine, &map, options, policy, now, &mut rng).await?
+    };
+    // The questions draw from a stream of their own: the same searches whether or not this run
+    // imported.
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed.wrapping_add(1));
     evaluation(&engine, &map, now).await?;
     search(&engine, &map, options, now, &mut rng).await?;
     lookups(&engine, &map, options.lookups, &mut rng)?;
