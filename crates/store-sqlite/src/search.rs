@@ -21,11 +21,10 @@ use crate::backend;
 /// Index entries a plan reads before the next plan's turn.
 const STRIDE: usize = 64;
 
-/// True when [`newest_ids`] can answer the filter: states to search, newest first, and no term
-/// that only the table holds.
+/// True when [`newest_ids`] can answer the filter: newest first, and no term that only the table
+/// holds.
 pub fn answers(f: &CaseFilter) -> bool {
-    !f.states.is_empty()
-        && f.order == CaseOrder::NewestFirst
+    f.order == CaseOrder::NewestFirst
         && f.near.is_none()
         && f.lead_unit.is_none()
         && f.follower.is_none()
@@ -33,10 +32,12 @@ pub fn answers(f: &CaseFilter) -> bool {
         && f.awaiting_follow_up.is_none()
 }
 
-/// The ids of the newest `limit` cases that match the filter, newest first.
+/// The ids of the newest `limit` cases that match the filter, newest first. No states means
+/// every state, each searched on its own like the others.
 pub fn newest_ids(c: &Connection, f: &CaseFilter, limit: usize) -> Result<Vec<i64>> {
+    let states = if f.states.is_empty() { &State::ALL[..] } else { &f.states[..] };
     let mut ids = Vec::new();
-    for state in &f.states {
+    for state in states {
         ids.extend(race(c, f, *state, limit, STRIDE)?.1);
     }
     ids.sort_unstable_by(|a, b| b.cmp(a));

@@ -160,6 +160,7 @@ fn small_city_imports_and_verifies() {
         "2000 cases",
         "evaluation indicators, city 3101",
         "case search",
+        "case list",
         "point → grid",
         "bytes per case",
     ] {
@@ -173,7 +174,7 @@ fn small_city_imports_and_verifies() {
     let questions = yiwang_on(dir.path(), &[SMALL_CITY, &["--questions-only"]].concat());
     let says = text(&questions);
     assert!(questions.status.success() && !says.contains("bulk import"), "{says}");
-    for line in ["evaluation indicators, city 3101", "case search", "point → grid", "bytes per case"] {
+    for line in ["evaluation indicators, city 3101", "case search", "case list", "point → grid", "bytes per case"] {
         assert!(says.contains(line), "“{line}” missing from:\n{says}");
     }
 }

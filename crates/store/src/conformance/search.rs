@@ -90,11 +90,12 @@ pub async fn run(store: Arc<dyn Store>) {
 
     for round in 0..300 {
         let states = [
+            vec![],
             vec![State::ClosedFixed],
             vec![State::Dispatched],
             vec![State::Reported, State::Filed],
             vec![State::Filed, State::Dispatched, State::ClosedFixed],
-        ][dice.below(4) as usize]
+        ][dice.below(5) as usize]
             .clone();
         let mut f = CaseFilter {
             area: AREAS[dice.below(5) as usize].map(code),
@@ -107,7 +108,7 @@ pub async fn run(store: Arc<dyn Store>) {
             ..Default::default()
         };
         let matches = |c: &&Case| {
-            f.states.contains(&c.state)
+            (f.states.is_empty() || f.states.contains(&c.state))
                 && f.area.as_ref().is_none_or(|a| a.covers(&c.grid))
                 && f.subclass.is_none_or(|k| k == c.subclass)
                 && f.overdue.is_none_or(|o| o == c.overdue)
