@@ -198,9 +198,6 @@ fn code_hash(phone: &str, code: &str) -> yiwang_domain::audit::Hash {
     auth::token_hash(&format!("{phone}:{code}"))
 }
 
-/// Send a verification code to a phone, to sign up with it. The code goes through the
-/// deployment's code sender (an SMS gateway; the default sender writes it to the server log).
-
 /// 429 with `Retry-After` while the last code sent to a phone is younger than the resend
 /// interval (sign-up codes and proxies' consent codes alike).
 pub(super) fn code_too_soon(next: Timestamp, now: Timestamp) -> Response {
@@ -213,6 +210,9 @@ pub(super) fn code_too_soon(next: Timestamp, now: Timestamp) -> Response {
     );
     ([(header::RETRY_AFTER, seconds.to_string())], e).into_response()
 }
+
+/// Send a verification code to a phone, to sign up with it. The code goes through the
+/// deployment's code sender (an SMS gateway; the default sender writes it to the server log).
 #[utoipa::path(post, path = "/api/auth/code", tag = "accounts", request_body = CodeRequest,
     responses((status = 202, body = CodeSent), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn send_code(State(app): State<AppState>, Json(r): Json<CodeRequest>) -> Result<Response, ApiError> {
