@@ -1,13 +1,13 @@
-//! Case search (案卷查询), newest first, when an index answers every term of the filter.
+//! Case search (案卷查询), newest first, when indexes answer every term of the filter.
 //!
 //! SQLite keeps no statistics here, so it cannot tell which index answers a search fastest, and at
-//! city scale the wrong one costs a hundredfold. A district's closed cases are 600,000 entries of
-//! `cases_state_grid`, yet their newest twenty are among the first few hundred entries of
-//! `cases_state` read backwards; a rare kind of problem in a small street is the other way round;
-//! and a rare kind anywhere is best found in `cases_subclass`. So each state of the filter is
-//! searched by racing the plans that can answer it: each plan reads a stride of index entries in
-//! turn, and the first to finish gives the answer. A search costs at most as many times the best
-//! plan as there are plans, without knowing in advance which plan that is.
+//! city scale the wrong one is slower by orders of magnitude. A district's closed cases are
+//! hundreds of thousands of entries of `cases_state_grid`, yet their newest twenty are among the
+//! first few hundred entries of `cases_state` read backwards; a rare kind of problem in a small
+//! street is the other way round; and a rare kind anywhere is best found in `cases_subclass`. So
+//! each state of the filter is searched by racing the plans that can answer it: each plan reads a
+//! stride of index entries in turn, and the first to finish gives the answer. A search costs at
+//! most as many times the best plan as there are plans, without knowing which plan that is.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
