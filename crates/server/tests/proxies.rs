@@ -367,3 +367,85 @@ async fn asking_names_nobody_and_consent_needs_the_right_code_in_time() {
     let r = t.get("/api/proxies", "").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
+
+/// The first event of type `kind` a stream sends within a few seconds: its `data`.
+async fn next_event(body: &mut Body, kind: &str) -> Option<Value> {
+    use http_body_util::BodyExt;
+    let mut buffer = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while let Ok(Some(frame)) = tokio::time::timeout_at(deadline, body.frame()).await {
+        if let Ok(data) = frame.expect("frame").into_data() {
+            buffer.push_str(std::str::from_utf8(&data).unwrap());
+        }
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            if block.lines().any(|l| l == format!("event: {kind}")) {
+                let data = block.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+                return Some(serde_json::from_str(data).unwrap());
+            }
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn a_relative_gets_the_elders_notifications_and_live_events_while_the_proxy_lasts() {
+    let t = start().await;
+    let daughter = t.resident("r-daughter", "13900000001", "王小芳").await;
+    let elder = t.resident("r-elder", ELDER_PHONE, "王大山").await;
+    let stranger = t.resident("r-stranger", "13900000003", "李四").await;
+    let id = t.post("/api/proxies", json!({"phone": ELDER_PHONE, "relation": "女儿"}), &daughter).await.body["id"]
+        .as_i64()
+        .unwrap();
+    let code = t.outbox.last_to(ELDER_PHONE);
+    let r = t.post(&format!("/api/proxies/{id}/consent"), json!({"code": code}), &daughter).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+
+    // Live: the daughter watches the elder's cases, and only theirs.
+    let watch = |cookie: &str| {
+        let req = Request::builder()
+            .uri("/api/live?on_behalf_of=r-elder")
+            .header("cookie", format!("lang=en; {cookie}"))
+            .body(Body::empty())
+            .unwrap();
+        t.router.clone().oneshot(req)
+    };
+    let res = watch(&daughter).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut stream = res.into_body();
+    t.report(&daughter, None).await;
+    let by_elder = t.report(&elder, None).await.body["id"].as_i64().unwrap();
+    let seen = next_event(&mut stream, "case_new").await.expect("the elder's new case, live");
+    assert_eq!(seen["case_id"].as_i64(), Some(by_elder), "the daughter's own case is not the elder's: {seen}");
+    let res = watch(&stranger).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // Notifications: closing the case asks the elder to rate it; the daughter reads and marks it.
+    t.close(by_elder).await;
+    yiwang_engine::notifier::Notifier::new(t.engine.clone()).await.unwrap().round().await.unwrap();
+    let r = t.get("/api/notifications?on_behalf_of=r-elder", &daughter).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let asks: Vec<&Value> = r.body.as_array().unwrap().iter().filter(|n| n["case_id"] == json!(by_elder)).collect();
+    assert_eq!(asks.len(), 1, "{:?}", r.body);
+    let note = asks[0]["id"].as_i64().unwrap();
+    assert!(ids(&t.get("/api/notifications", &daughter).await).is_empty(), "none of the daughter's own");
+    let r = t.post(&format!("/api/notifications/{note}/read"), json!({}), &daughter).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "not the daughter's own");
+    let r = t.post(&format!("/api/notifications/{note}/read?on_behalf_of=r-elder"), json!({}), &daughter).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert!(r.body["read_at"].is_string(), "{:?}", r.body);
+    let r = t.get("/api/notifications?unread=true", &elder).await;
+    assert!(ids(&r).iter().all(|n| *n != note), "read for the elder too");
+    let r = t.get("/api/notifications?on_behalf_of=r-elder", &stranger).await;
+    assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "no_proxy"));
+    let logged = t.logged("r-elder").await;
+    assert!(logged.iter().filter(|a| *a == "proxy_read").count() >= 3, "watching, listing, marking: {logged:?}");
+
+    // Revoked: neither any more.
+    let r = t.call(Method::DELETE, &format!("/api/proxies/{id}"), None, &elder).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = t.get("/api/notifications?on_behalf_of=r-elder", &daughter).await;
+    assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "proxy_revoked"));
+    let res = watch(&daughter).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}

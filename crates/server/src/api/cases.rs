@@ -70,10 +70,7 @@ async fn report(
     caller: Caller,
     Json(r): Json<ReportRequest>,
 ) -> Result<(StatusCode, Json<CaseView>), ApiError> {
-    let caller = match r.on_behalf_of.as_deref().filter(|e| !e.is_empty()) {
-        Some(elder) => proxies::acting_for(&app, &caller, elder).await?,
-        None => caller,
-    };
+    let caller = proxies::acting_for(&app, caller, r.on_behalf_of.as_deref()).await?;
     let reporter = match &caller.actor {
         Some(a) if caller.is_administrator() => {
             return Err(ApiError::forbidden("管理员不能上报案卷", format!("a {} does not report cases", a.role)));
@@ -138,10 +135,7 @@ async fn list(
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<CaseView>>, ApiError> {
-    let caller = match q.on_behalf_of.as_deref().filter(|e| !e.is_empty()) {
-        Some(elder) => proxies::acting_for(&app, &caller, elder).await?,
-        None => caller,
-    };
+    let caller = proxies::acting_for(&app, caller, q.on_behalf_of.as_deref()).await?;
     // A queue's own conditions stand; the other filters only narrow it.
     let base = match q.queue.as_deref().filter(|n| !n.is_empty()) {
         Some(name) => CaseFilter::queue(&crate::api::workbench::queue_of(&caller, name)?),

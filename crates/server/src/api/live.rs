@@ -11,6 +11,9 @@
 //! involved. The `id:` is `<case id>-<event seq>`; a client that reconnects with
 //! `Last-Event-ID` first gets `resync`, as the stream cannot replay what it missed.
 //!
+//! A relative with an active proxy (亲友代办) watches the elder's cases with `on_behalf_of`; the
+//! proxy is checked when the stream starts, and again at each reconnection.
+//!
 //! Visibility is the API's own ([`crate::api::visibility`]): every event is checked with
 //! `can_see` against the caller as they were when the stream started, and, with `area`, against
 //! that node of the tree (which must lie within the caller's territory, else 403). A stream ends
@@ -37,7 +40,7 @@ use yiwang_domain::codes::AreaCode;
 use yiwang_engine::Committed;
 use yiwang_store::CaseFilter;
 
-use crate::api::visibility;
+use crate::api::{proxies, visibility};
 use crate::caller::Caller;
 use crate::error::{ApiError, ErrorBody, Query};
 use crate::{AppState, Stopping};
@@ -59,6 +62,8 @@ pub struct LiveQuery {
     /// Only cases under this node of the jurisdiction tree (2–15 digits), which must lie within
     /// the caller's territory.
     pub area: Option<String>,
+    /// 亲友代办: the cases of the resident you act for (an active proxy), instead of your own.
+    pub on_behalf_of: Option<String>,
 }
 
 /// What a live event says of a case: where it stands, never who is involved.
@@ -124,7 +129,7 @@ pub fn kind(c: &Committed) -> &'static str {
         (status = 200, description = "An endless `text/event-stream`; each `data:` of the case events is a `LiveCase`",
             content_type = "text/event-stream", body = LiveCase),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, description = "an administrator, or `area` outside the caller's territory", body = ErrorBody)))]
+        (status = 403, description = "an administrator, `area` outside the caller's territory, or no active proxy for `on_behalf_of`", body = ErrorBody)))]
 async fn live(
     State(app): State<AppState>,
     caller: Caller,
@@ -132,6 +137,8 @@ async fn live(
     headers: HeaderMap,
     stopping: Option<Extension<Stopping>>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let caller = proxies::acting_for(&app, caller, q.on_behalf_of.as_deref()).await?;
+    proxies::log_read(&app, &caller, "watched the resident's cases live".into()).await?;
     let asked = q.area.as_deref().filter(|a| !a.is_empty()).map(|a| AreaCode::parse("area", a)).transpose()?;
     // The list's rules decide who may watch which area: anonymous 401, administrators and areas
     // outside the territory 403; a territorial role's area is narrowed to its territory.

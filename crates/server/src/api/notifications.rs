@@ -9,6 +9,9 @@
 //!   of street 110101001 reads `supervisor@110101001`, not those of the district's supervisors,
 //!   who get their own); and, for a unit's handler, their unit.
 //!
+//! A relative with an active proxy (亲友代办) reads and marks the elder's with `on_behalf_of`, as
+//! the elder would; each such read is written to the access log.
+//!
 //! Groups share one read state, like a team's inbox: when one supervisor of a street marks a
 //! notification read, it is read for all of them. The three administrators read none (they do
 //! not read case contents, 三权分立); an anonymous caller gets 401.
@@ -24,6 +27,7 @@ use yiwang_domain::time::Timestamp;
 use yiwang_store::notifications::{Notification, NotificationQuery, Recipient};
 
 use crate::AppState;
+use crate::api::proxies;
 use crate::caller::Caller;
 use crate::error::{ApiError, ErrorBody, Json, Path, Query};
 
@@ -106,17 +110,28 @@ pub struct ListQuery {
     pub before: Option<i64>,
     /// At most this many (1–500, default 50).
     pub limit: Option<u32>,
+    /// 亲友代办: the notifications of the resident you act for (an active proxy), instead of your
+    /// own.
+    pub on_behalf_of: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReadQuery {
+    /// 亲友代办: one of the notifications of the resident you act for (an active proxy).
+    pub on_behalf_of: Option<String>,
 }
 
 /// The caller's notifications, newest first.
 #[utoipa::path(get, path = "/api/notifications", tag = "notifications", params(ListQuery),
     responses((status = 200, body = Vec<NotificationView>), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "an administrator")))]
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "an administrator, or no active proxy for `on_behalf_of`")))]
 async fn list(
     State(app): State<AppState>,
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<NotificationView>>, ApiError> {
+    let caller = proxies::acting_for(&app, caller, q.on_behalf_of.as_deref()).await?;
     let query = NotificationQuery {
         recipients: recipients_of(&caller)?,
         unread_only: q.unread.unwrap_or(false),
@@ -124,21 +139,24 @@ async fn list(
         limit: q.limit.unwrap_or(50).clamp(1, 500),
     };
     let found = app.0.engine.store().notifications(&query).await?;
+    proxies::log_read(&app, &caller, format!("listed the resident's notifications ({} shown)", found.len())).await?;
     Ok(Json(found.iter().map(|n| NotificationView::of(n, &caller)).collect()))
 }
 
 /// Mark one of the caller's notifications read (for the whole group it was addressed to). Marking
 /// it again keeps the first time.
 #[utoipa::path(post, path = "/api/notifications/{id}/read", tag = "notifications",
-    params(("id" = i64, Path, description = "notification id")),
+    params(("id" = i64, Path, description = "notification id"), ReadQuery),
     responses((status = 200, body = NotificationView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody, description = "an administrator"),
+        (status = 403, body = ErrorBody, description = "an administrator, or no active proxy for `on_behalf_of`"),
         (status = 404, body = ErrorBody, description = "no such notification among the caller's")))]
 async fn read(
     State(app): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    Query(q): Query<ReadQuery>,
 ) -> Result<Json<NotificationView>, ApiError> {
+    let caller = proxies::acting_for(&app, caller, q.on_behalf_of.as_deref()).await?;
     let mine = recipients_of(&caller)?;
     let store = app.0.engine.store();
     let missing = || ApiError::not_found(format!("通知 {id} 不存在"), format!("notification {id} does not exist"));
@@ -148,5 +166,6 @@ async fn read(
         _ => return Err(missing()),
     }
     let n = store.mark_notification_read(id, Timestamp::now()).await?.ok_or_else(missing)?;
+    proxies::log_read(&app, &caller, format!("marked notification {id} read")).await?;
     Ok(Json(NotificationView::of(&n, &caller)))
 }

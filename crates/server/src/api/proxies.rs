@@ -403,13 +403,15 @@ async fn revoke(State(app): State<AppState>, caller: Caller, Path(id): Path<i64>
 // ---------------------------------------------------------------------------------------------
 // Acting for the elder
 
-/// The caller acting for `elder`: a resident with an active proxy for them. Refused with
-/// `no_proxy`, `proxy_pending` or `proxy_revoked` otherwise, and for staff.
-pub async fn acting_for(app: &AppState, caller: &Caller, elder: &str) -> Result<Caller, ApiError> {
+/// The caller as a request's `on_behalf_of` asks: themselves when it is absent or empty, else
+/// acting for that elder, a resident with an active proxy for them. Refused with `no_proxy`,
+/// `proxy_pending` or `proxy_revoked` otherwise, and for staff.
+pub async fn acting_for(app: &AppState, caller: Caller, on_behalf_of: Option<&str>) -> Result<Caller, ApiError> {
+    let Some(elder) = on_behalf_of.filter(|e| !e.is_empty()) else { return Ok(caller) };
     let actor = caller.actor()?;
     let me = caller.account.as_deref().filter(|_| actor.role == Role::Resident).ok_or_else(only_residents)?;
     if elder == me {
-        return Ok(caller.clone());
+        return Ok(caller);
     }
     let store = app.0.engine.store();
     if store.active_proxy(me, elder).await?.is_none() {
@@ -432,7 +434,7 @@ pub async fn acting_for(app: &AppState, caller: &Caller, elder: &str) -> Result<
             )
         });
     }
-    Ok(speaking_for(caller, actor, elder))
+    Ok(speaking_for(&caller, actor, elder))
 }
 
 fn speaking_for(caller: &Caller, actor: &Actor, elder: &str) -> Caller {
