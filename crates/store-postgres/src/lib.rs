@@ -250,6 +250,10 @@ impl Store for PostgresStore {
         rows::reported_by_subclass(&self.conn().await?, area, since, limit).await
     }
 
+    async fn refresh_statistics(&self) -> Result<()> {
+        self.conn().await?.batch_execute("ANALYZE").await.map_err(backend)
+    }
+
     async fn storage_bytes(&self) -> Result<u64> {
         let conn = self.conn().await?;
         let row = conn

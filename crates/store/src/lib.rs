@@ -215,6 +215,13 @@ pub trait Store:
     ) -> Result<Vec<(SubclassId, i64)>>;
     /// Bytes the store's data and indexes occupy (for capacity planning).
     async fn storage_bytes(&self) -> Result<u64>;
+    /// Brings the planner's statistics up to date after a bulk import, as PostgreSQL advises
+    /// after any bulk load: until autovacuum gets to it, its planner guesses (and case search at
+    /// city scale goes from milliseconds to hundreds of them). SQLite plans without statistics:
+    /// its queries name their indexes, and nothing is done.
+    async fn refresh_statistics(&self) -> Result<()> {
+        Ok(())
+    }
 
     /// Audit trail, in pages: case heads by id, events by (case id, seq), ledger by position.
     async fn case_heads(&self, after_id: i64, limit: u32) -> Result<Vec<CaseHead>>;

@@ -158,6 +158,7 @@ fn small_city_imports_and_verifies() {
         "400 unit grids",
         "bulk import (sqlite",
         "2000 cases",
+        "planner statistics refreshed",
         "evaluation indicators, city 3101",
         "case search",
         "case list",

@@ -93,6 +93,7 @@ pub async fn run(store: Arc<dyn Store>) {
     // (The case committed first carried no evaluation: only the imported ones count.)
     assert_eq!(area.reported, 2, "the counters hold both imported cases");
     assert_eq!(area.satisfied, 1);
+    s.refresh_statistics().await.expect("the planner's statistics after an import");
     let audit = audit::verify(s, &|_| {}).await.unwrap().expect("the imported chain verifies");
     assert_eq!(audit.events as i64, head.seq);
 
