@@ -263,18 +263,18 @@ async fn search(
             ..Default::default()
         });
     }
-    pages(engine, "case search (area + states + subclass + overdue", filtered).await?;
+    pages(engine, "case search", "area + states + subclass + overdue", filtered).await?;
     let plain = (0..options.searches / 4)
         .map(|_| {
             let level = *[Level::City, Level::County, Level::Street, Level::Community].choose(rng).expect("levels");
             CaseFilter { area: grid(rng).at_level(level), limit: 20, ..Default::default() }
         })
         .collect();
-    pages(engine, "case list (city, district, street or community, every state", plain).await
+    pages(engine, "case list", "city, district, street or community, every state", plain).await
 }
 
 /// Times the first page and the next one of each search.
-async fn pages(engine: &Engine, what: &str, searches: Vec<CaseFilter>) -> anyhow::Result<()> {
+async fn pages(engine: &Engine, what: &str, filters: &str, searches: Vec<CaseFilter>) -> anyhow::Result<()> {
     let mut times = Latencies::default();
     let mut found = 0usize;
     for mut filter in searches {
@@ -290,7 +290,7 @@ async fn pages(engine: &Engine, what: &str, searches: Vec<CaseFilter>) -> anyhow
         }
     }
     println!(
-        "{what}, 20 a page, {} pages, {found} cases found): p50 {}, p99 {}, max {} (target p99 < 50 ms)",
+        "{what} ({filters}, 20 a page, {} pages, {found} cases found): p50 {}, p99 {}, max {} (target p99 < 50 ms)",
         times.len(),
         ms(times.quantile(0.5)),
         ms(times.quantile(0.99)),
