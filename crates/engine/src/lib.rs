@@ -26,7 +26,7 @@ use yiwang_domain::Refusal;
 use yiwang_domain::case::{self, Action, Actor, Case, Channel, Command, Event, Report, Rules};
 use yiwang_domain::codes::AreaCode;
 use yiwang_domain::duplicates::{self, DuplicateWindow, Suggestion};
-use yiwang_domain::evaluation::{Facts, Policy, contributions};
+use yiwang_domain::evaluation::{Contribution, Facts, Policy, contributions};
 use yiwang_domain::geo::{GridIndex, Point, Polygon, convex_hull};
 use yiwang_domain::jurisdiction::Jurisdiction;
 use yiwang_domain::responsibility::{Assignment, ResponsibilityList};
@@ -143,8 +143,28 @@ pub struct Committed {
     pub event: Event,
 }
 
-/// A case as the engine last wrote it, with its evaluation facts.
-type CaseCopy = Arc<(Case, Option<Facts>)>;
+/// A case with what its next step needs: its stored evaluation facts and, when this engine wrote
+/// them, what they contribute to the counters (so that a step counts only the new facts).
+#[derive(Clone)]
+struct Current {
+    case: Case,
+    facts: Option<Facts>,
+    counted: Option<Contribution>,
+}
+
+/// What a step does to evaluation: the change for the store, and the new facts' whole
+/// contribution, kept with the engine's copy of the case.
+struct Evaluated {
+    change: EvaluationChange,
+    counted: Contribution,
+}
+
+impl Evaluated {
+    /// The step to commit: the change, and the contribution to keep with the copy.
+    fn step(self, case: Case, event: Event) -> (Change, Option<Contribution>) {
+        (Change { case, event, evaluation: Some(self.change) }, Some(self.counted))
+    }
+}
 
 /// How many committed changes a slow subscriber may fall behind before it misses some.
 const BUS_CAPACITY: usize = 4096;
@@ -159,7 +179,7 @@ pub struct Engine {
     /// Evaluation choices (考核口径): every change carries what it does to the counters.
     policy: Policy,
     /// The cases this engine wrote last, with their facts: the next step needs no read.
-    recent: recent::Recent<CaseCopy>,
+    recent: recent::Recent<Arc<Current>>,
 }
 
 impl Engine {
@@ -244,8 +264,8 @@ impl Engine {
     /// imports and simulations that must give the same ids on every run.
     pub async fn report_as(&self, id: i64, input: NewReport, reporter: &Actor, at: Timestamp) -> Result<Case> {
         let (case, event) = self.open(id, input, reporter, at)?;
-        let evaluation = self.evaluation(None, &event).await?;
-        self.commit(vec![Change { case: case.clone(), event, evaluation: Some(evaluation) }]).await?;
+        let evaluated = self.evaluation(None, &event).await?;
+        self.commit(vec![evaluated.step(case.clone(), event)]).await?;
         Ok(case)
     }
 
@@ -285,21 +305,23 @@ impl Engine {
     /// case). Stored facts not at `before.seq` mean another writer got there in between: a
     /// conflict, to decide again. A case stored without facts (an import, data older than
     /// evaluation) is folded from its events once and counted whole from now on.
-    async fn evaluation(&self, before: Option<&Case>, event: &Event) -> Result<EvaluationChange, StoreError> {
+    async fn evaluation(&self, before: Option<&Case>, event: &Event) -> Result<Evaluated, StoreError> {
         let stored = match before {
             Some(case) => self.store.facts(case.id).await?,
             None => None,
         };
-        self.evaluation_with(before, stored, event).await
+        self.evaluation_with(before, stored, None, event).await
     }
 
-    /// [`Engine::evaluation`] with the case's stored facts already read (`case_with_facts`).
+    /// [`Engine::evaluation`] with the case's stored facts already read (`case_with_facts`), and
+    /// their contribution where it is known.
     async fn evaluation_with(
         &self,
         before: Option<&Case>,
         stored: Option<Facts>,
+        counted: Option<Contribution>,
         event: &Event,
-    ) -> Result<EvaluationChange, StoreError> {
+    ) -> Result<Evaluated, StoreError> {
         let old = match before {
             None => None,
             Some(case) => match &stored {
@@ -321,25 +343,31 @@ impl Engine {
         let (calendar, policy) = (&self.rules.calendar, &self.policy);
         let facts = Facts::apply(old, event, calendar, policy);
         let after = contributions(&facts, calendar, policy);
-        let delta = match &stored {
-            Some(f) => after.minus(&contributions(f, calendar, policy)),
-            None => after,
+        let delta = match (&stored, counted) {
+            (Some(_), Some(counted)) => after.minus(&counted),
+            (Some(f), None) => after.minus(&contributions(f, calendar, policy)),
+            (None, _) => after.clone(),
         };
-        Ok(EvaluationChange { facts, delta })
+        Ok(Evaluated { change: EvaluationChange { facts, delta }, counted: after })
     }
 
     /// Commits atomically, keeps the cases as written, then tells live subscribers.
-    async fn commit(&self, changes: Vec<Change>) -> Result<(), StoreError> {
+    async fn commit(&self, steps: Vec<(Change, Option<Contribution>)>) -> Result<(), StoreError> {
         let live = self.bus.receiver_count() > 0;
         let published: Vec<Arc<Committed>> = if live {
-            changes.iter().map(|c| Arc::new(Committed { case: c.case.clone(), event: c.event.clone() })).collect()
+            steps.iter().map(|(c, _)| Arc::new(Committed { case: c.case.clone(), event: c.event.clone() })).collect()
         } else {
             Vec::new()
         };
-        let written: Vec<(i64, Option<CaseCopy>)> = changes
-            .iter()
-            .map(|c| (c.case.id, c.evaluation.as_ref().map(|e| Arc::new((c.case.clone(), Some(e.facts.clone()))))))
-            .collect();
+        let mut changes = Vec::with_capacity(steps.len());
+        let mut written: Vec<(i64, Option<Arc<Current>>)> = Vec::with_capacity(steps.len());
+        for (c, counted) in steps {
+            let copy = c.evaluation.as_ref().map(|e| {
+                Arc::new(Current { case: c.case.clone(), facts: Some(e.facts.clone()), counted: counted.clone() })
+            });
+            written.push((c.case.id, copy));
+            changes.push(c);
+        }
         if let Err(e) = self.store.commit(changes).await {
             // A conflict means a copy was stale; any other failure leaves the outcome unknown.
             for (id, _) in written {
@@ -371,11 +399,12 @@ impl Engine {
     }
 
     /// The case and its stored evaluation facts: as this engine last wrote them, or in one read.
-    async fn case_with_facts(&self, id: i64) -> Result<(Case, Option<Facts>)> {
+    async fn current(&self, id: i64) -> Result<Current> {
         if let Some(copy) = self.recent.get(id) {
             return Ok((*copy).clone());
         }
-        self.store.case_with_facts(id).await?.ok_or(EngineError::NotFound(id))
+        let (case, facts) = self.store.case_with_facts(id).await?.ok_or(EngineError::NotFound(id))?;
+        Ok(Current { case, facts, counted: None })
     }
 
     /// Takes one step of the closed loop on a case.
@@ -383,9 +412,9 @@ impl Engine {
         self.check_command(&cmd)?;
         let mut last = None;
         for _ in 0..RETRIES {
-            let (case, stored) = self.case_with_facts(case_id).await?;
+            let Current { case, facts, counted } = self.current(case_id).await?;
             let (next, event) = case::decide(&case, &cmd, &self.rules)?;
-            let evaluation = match self.evaluation_with(Some(&case), stored, &event).await {
+            let evaluated = match self.evaluation_with(Some(&case), facts, counted, &event).await {
                 Ok(e) => e,
                 Err(e @ StoreError::Conflict { .. }) => {
                     self.recent.forget(case_id);
@@ -394,8 +423,7 @@ impl Engine {
                 }
                 Err(e) => return Err(e.into()),
             };
-            let change = Change { case: next.clone(), event: event.clone(), evaluation: Some(evaluation) };
-            match self.commit(vec![change]).await {
+            match self.commit(vec![evaluated.step(next.clone(), event.clone())]).await {
                 Ok(_) => return Ok((next, event)),
                 Err(e @ StoreError::Conflict { .. }) => last = Some(e),
                 Err(e) => return Err(e.into()),
@@ -410,8 +438,8 @@ impl Engine {
     pub async fn act_on(&self, case: &Case, cmd: Command) -> Result<(Case, Event)> {
         self.check_command(&cmd)?;
         let (next, event) = case::decide(case, &cmd, &self.rules)?;
-        let evaluation = self.evaluation(Some(case), &event).await?;
-        self.commit(vec![Change { case: next.clone(), event: event.clone(), evaluation: Some(evaluation) }]).await?;
+        let evaluated = self.evaluation(Some(case), &event).await?;
+        self.commit(vec![evaluated.step(next.clone(), event.clone())]).await?;
         Ok((next, event))
     }
 
@@ -419,8 +447,8 @@ impl Engine {
     pub async fn merge(&self, duplicate: i64, into: i64, actor: &Actor, at: Timestamp, note: &str) -> Result<Case> {
         let mut last = None;
         for _ in 0..RETRIES {
-            let (dup, dup_facts) = self.case_with_facts(duplicate).await?;
-            let (master, master_facts) = self.case_with_facts(into).await?;
+            let Current { case: dup, facts: dup_facts, counted: dup_counted } = self.current(duplicate).await?;
+            let Current { case: master, facts: master_facts, counted: master_counted } = self.current(into).await?;
             if !master.state.is_open() {
                 return Err(Refusal::new(
                     "merge_into_closed",
@@ -441,8 +469,8 @@ impl Engine {
                 Command { action: Action::AbsorbDuplicate { duplicate, reporter: dup.reporter.clone() }, ..mark };
             let (m2, e1) = case::decide(&master, &absorb, &self.rules)?;
             let evaluations = match (
-                self.evaluation_with(Some(&dup), dup_facts, &e2).await,
-                self.evaluation_with(Some(&master), master_facts, &e1).await,
+                self.evaluation_with(Some(&dup), dup_facts, dup_counted, &e2).await,
+                self.evaluation_with(Some(&master), master_facts, master_counted, &e1).await,
             ) {
                 (Ok(a), Ok(b)) => (a, b),
                 (Err(e @ StoreError::Conflict { .. }), _) | (_, Err(e @ StoreError::Conflict { .. })) => {
@@ -453,13 +481,7 @@ impl Engine {
                 }
                 (Err(e), _) | (_, Err(e)) => return Err(e.into()),
             };
-            match self
-                .commit(vec![
-                    Change { case: d2, event: e2, evaluation: Some(evaluations.0) },
-                    Change { case: m2.clone(), event: e1, evaluation: Some(evaluations.1) },
-                ])
-                .await
-            {
+            match self.commit(vec![evaluations.0.step(d2, e2), evaluations.1.step(m2.clone(), e1)]).await {
                 Ok(_) => return Ok(m2),
                 Err(e @ StoreError::Conflict { .. }) => last = Some(e),
                 Err(e) => return Err(e.into()),
