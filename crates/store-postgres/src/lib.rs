@@ -51,6 +51,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../migrations/0011_proxies.sql")),
     (12, include_str!("../migrations/0012_fewer_case_indexes.sql")),
     (13, include_str!("../migrations/0013_case_search_race.sql")),
+    (14, include_str!("../migrations/0014_case_search_kind.sql")),
 ];
 
 /// Connections in the pool (the writer keeps one of them).

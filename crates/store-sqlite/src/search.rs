@@ -12,7 +12,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use rusqlite::{Connection, Rows, Statement, params};
+use rusqlite::{Connection, Rows, params};
 use yiwang_domain::case::State;
 use yiwang_store::{CaseFilter, CaseOrder, Result};
 
@@ -55,18 +55,18 @@ pub enum Plan {
     /// `cases_state_grid` over the area's grids, every entry, the newest kept: fast when the area
     /// holds few cases in the state.
     Area,
-    /// `cases_subclass` (subclass, reported_at, grid) over the kind and the report window, every
-    /// entry, state and overdue read from the row of those in the area: fast for a rare kind.
+    /// `cases_subclass` (subclass, reported_at, grid, state, overdue) over the kind and the
+    /// report window, every entry: fast for a rare kind.
     Kind,
 }
 
-const WALK: &str = "SELECT id, grid, subclass, overdue, reported_at FROM cases INDEXED BY cases_state \
+// Every plan reads its index alone: a row read per entry would be a random read of the table.
+const WALK: &str = "SELECT id, grid, subclass, overdue, reported_at, state FROM cases INDEXED BY cases_state \
                     WHERE state = ?1 AND id < ?2 ORDER BY id DESC";
-const AREA: &str = "SELECT id, grid, subclass, overdue, reported_at FROM cases INDEXED BY cases_state_grid \
+const AREA: &str = "SELECT id, grid, subclass, overdue, reported_at, state FROM cases INDEXED BY cases_state_grid \
                     WHERE state = ?1 AND grid >= ?2 AND grid < ?3";
-const KIND: &str = "SELECT id, grid, subclass, NULL, reported_at FROM cases INDEXED BY cases_subclass \
+const KIND: &str = "SELECT id, grid, subclass, overdue, reported_at, state FROM cases INDEXED BY cases_subclass \
                     WHERE subclass = ?1 AND reported_at >= ?2 AND reported_at < ?3";
-const ROW: &str = "SELECT state, overdue FROM cases WHERE id = ?1";
 
 /// The terms of a filter, for one state, as tested on an index entry.
 struct Terms<'f> {
@@ -104,7 +104,7 @@ struct Run<'s> {
 
 impl Run<'_> {
     /// Reads up to `stride` entries; true once the plan has its answer.
-    fn advance(&mut self, t: &Terms, row: &mut Statement, limit: usize, stride: usize) -> Result<bool> {
+    fn advance(&mut self, t: &Terms, limit: usize, stride: usize) -> Result<bool> {
         for _ in 0..stride {
             let Some(r) = self.rows.next().map_err(backend)? else { return Ok(true) };
             let id: i64 = r.get(0).map_err(backend)?;
@@ -114,19 +114,9 @@ impl Run<'_> {
                 continue;
             }
             let subclass = r.get_ref(2).map_err(backend)?.as_str().map_err(backend)?;
-            let overdue = match self.plan {
-                Plan::Walk | Plan::Area => r.get::<_, bool>(3).map_err(backend)?,
-                Plan::Kind => {
-                    let (state, overdue) = row
-                        .query_row(params![id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))
-                        .map_err(backend)?;
-                    if state != t.state.as_str() {
-                        continue;
-                    }
-                    overdue
-                }
-            };
-            if !t.kind(subclass, overdue) {
+            let overdue: bool = r.get(3).map_err(backend)?;
+            let state = r.get_ref(5).map_err(backend)?.as_str().map_err(backend)?;
+            if state != t.state.as_str() || !t.kind(subclass, overdue) {
                 continue;
             }
             if self.plan == Plan::Walk {
@@ -167,7 +157,6 @@ pub fn race(c: &Connection, f: &CaseFilter, state: State, limit: usize, stride: 
     let mut walk = c.prepare_cached(WALK).map_err(backend)?;
     let mut area = c.prepare_cached(AREA).map_err(backend)?;
     let mut kind = c.prepare_cached(KIND).map_err(backend)?;
-    let mut row = c.prepare_cached(ROW).map_err(backend)?;
     let run = |plan, rows| Run { plan, rows, kept: BinaryHeap::new(), walked: Vec::new() };
     let mut runs = vec![run(Plan::Walk, walk.query(params![state.as_str(), t.before]).map_err(backend)?)];
     if let Some((lo, hi)) = &t.grids {
@@ -178,7 +167,7 @@ pub fn race(c: &Connection, f: &CaseFilter, state: State, limit: usize, stride: 
     }
     loop {
         for i in 0..runs.len() {
-            if runs[i].advance(&t, &mut row, limit, stride)? {
+            if runs[i].advance(&t, limit, stride)? {
                 let winner = runs.swap_remove(i);
                 return Ok((winner.plan, winner.answer()));
             }
