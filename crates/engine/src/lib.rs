@@ -313,8 +313,8 @@ impl Engine {
         self.evaluation_with(before, stored, None, event).await
     }
 
-    /// [`Engine::evaluation`] with the case's stored facts already read (`case_with_facts`), and
-    /// their contribution where it is known.
+    /// [`Engine::evaluation`] with the case's stored facts already read ([`Engine::current`]),
+    /// and their contribution where it is known.
     async fn evaluation_with(
         &self,
         before: Option<&Case>,
@@ -362,9 +362,10 @@ impl Engine {
         let mut changes = Vec::with_capacity(steps.len());
         let mut written: Vec<(i64, Option<Arc<Current>>)> = Vec::with_capacity(steps.len());
         for (c, counted) in steps {
-            let copy = c.evaluation.as_ref().map(|e| {
-                Arc::new(Current { case: c.case.clone(), facts: Some(e.facts.clone()), counted: counted.clone() })
-            });
+            let copy = c
+                .evaluation
+                .as_ref()
+                .map(|e| Arc::new(Current { case: c.case.clone(), facts: Some(e.facts.clone()), counted }));
             written.push((c.case.id, copy));
             changes.push(c);
         }
