@@ -180,6 +180,7 @@ mod tests {
     use yiwang_domain::codes::AreaCode;
     use yiwang_domain::taxonomy::SubclassId;
     use yiwang_domain::time::Timestamp;
+    use yiwang_store::conformance::Dice;
 
     use super::*;
     use crate::{Durability, SqliteStore};
@@ -192,20 +193,6 @@ mod tests {
         subclass: &'static str,
         overdue: bool,
         reported_at: i64,
-    }
-
-    /// A small xorshift: the same cases and filters on every run.
-    struct Dice(u64);
-    impl Dice {
-        fn below(&mut self, n: u64) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0 % n
-        }
-        fn coin(&mut self, per_cent: u64) -> bool {
-            self.below(100) < per_cent
-        }
     }
 
     const STATES: [State; 3] = [State::ClosedFixed, State::Dispatched, State::Reported];

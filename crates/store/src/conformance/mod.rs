@@ -243,6 +243,25 @@ pub const SCHEMA: &[&str] = &[
     "webhook_subscriptions.url text",
 ];
 
+/// A small xorshift: the same random cases and filters on every run, for stories and for a
+/// backend's own tests of what it does with them.
+pub struct Dice(pub u64);
+
+impl Dice {
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+
+    /// True `per_cent` times in a hundred.
+    pub fn coin(&mut self, per_cent: u64) -> bool {
+        self.below(100) < per_cent
+    }
+}
+
 /// Runs raw SQL against the backend under test (for the tamper story only).
 pub type RawSql = Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 

@@ -8,29 +8,13 @@ use yiwang_domain::case::{self, Action, Actor, Case, Command, Role, State};
 use yiwang_domain::taxonomy::SubclassId;
 use yiwang_domain::time::MINUTE_MS;
 
-use super::{T0, code, reference, report, rules, staff};
+use super::{Dice, T0, code, reference, report, rules, staff};
 use crate::{CaseFilter, Change, Store};
 
 const GRIDS: [&str; 4] = ["110101001001001", "110101001001002", "110101002001001", "110101002001002"];
 /// Kinds from common to rare.
 const KINDS: [&str; 3] = ["E0101", "E0102", "E0107"];
 const AREAS: [Option<&str>; 5] = [None, Some("110101"), Some("110101001"), Some("110101002001"), Some(GRIDS[3])];
-
-/// A small xorshift: the same cases and filters on every run.
-struct Dice(u64);
-
-impl Dice {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-
-    fn coin(&mut self, per_cent: u64) -> bool {
-        self.below(100) < per_cent
-    }
-}
 
 /// Takes every case one step further, in one commit; `overdue` marks some of them on the way.
 async fn advance(s: &dyn Store, cases: &mut [Case], actor: &Actor, action: Action, overdue: &mut impl FnMut() -> bool) {
