@@ -159,13 +159,6 @@ struct Evaluated {
     counted: Contribution,
 }
 
-impl Evaluated {
-    /// The step to commit: the change, and the contribution to keep with the copy.
-    fn step(self, case: Case, event: Event) -> (Change, Option<Contribution>) {
-        (Change { case, event, evaluation: Some(self.change) }, Some(self.counted))
-    }
-}
-
 /// How many committed changes a slow subscriber may fall behind before it misses some.
 const BUS_CAPACITY: usize = 4096;
 
@@ -178,7 +171,8 @@ pub struct Engine {
     pub duplicate_window: DuplicateWindow,
     /// Evaluation choices (考核口径): every change carries what it does to the counters.
     policy: Policy,
-    /// The cases this engine wrote last, with their facts: the next step needs no read.
+    /// The cases this engine wrote last, with their facts and contribution: the next step needs
+    /// no read.
     recent: recent::Recent<Arc<Current>>,
 }
 
@@ -265,7 +259,7 @@ impl Engine {
     pub async fn report_as(&self, id: i64, input: NewReport, reporter: &Actor, at: Timestamp) -> Result<Case> {
         let (case, event) = self.open(id, input, reporter, at)?;
         let evaluated = self.evaluation(None, &event).await?;
-        self.commit(vec![evaluated.step(case.clone(), event)]).await?;
+        self.commit(vec![(case.clone(), event, evaluated)]).await?;
         Ok(case)
     }
 
@@ -351,37 +345,34 @@ impl Engine {
         Ok(Evaluated { change: EvaluationChange { facts, delta }, counted: after })
     }
 
-    /// Commits atomically, keeps the cases as written, then tells live subscribers.
-    async fn commit(&self, steps: Vec<(Change, Option<Contribution>)>) -> Result<(), StoreError> {
+    /// Commits the steps (each case as decided, its event, what it does to evaluation)
+    /// atomically, keeps the cases as written, then tells live subscribers.
+    async fn commit(&self, steps: Vec<(Case, Event, Evaluated)>) -> Result<(), StoreError> {
         let live = self.bus.receiver_count() > 0;
         let published: Vec<Arc<Committed>> = if live {
-            steps.iter().map(|(c, _)| Arc::new(Committed { case: c.case.clone(), event: c.event.clone() })).collect()
+            steps
+                .iter()
+                .map(|(case, event, _)| Arc::new(Committed { case: case.clone(), event: event.clone() }))
+                .collect()
         } else {
             Vec::new()
         };
         let mut changes = Vec::with_capacity(steps.len());
-        let mut written: Vec<(i64, Option<Arc<Current>>)> = Vec::with_capacity(steps.len());
-        for (c, counted) in steps {
-            let copy = c
-                .evaluation
-                .as_ref()
-                .map(|e| Arc::new(Current { case: c.case.clone(), facts: Some(e.facts.clone()), counted }));
-            written.push((c.case.id, copy));
-            changes.push(c);
+        let mut written = Vec::with_capacity(steps.len());
+        for (case, event, Evaluated { change, counted }) in steps {
+            let facts = Some(change.facts.clone());
+            written.push(Arc::new(Current { case: case.clone(), facts, counted: Some(counted) }));
+            changes.push(Change { case, event, evaluation: Some(change) });
         }
         if let Err(e) = self.store.commit(changes).await {
             // A conflict means a copy was stale; any other failure leaves the outcome unknown.
-            for (id, _) in written {
-                self.recent.forget(id);
+            for copy in written {
+                self.recent.forget(copy.case.id);
             }
             return Err(e);
         }
-        for (id, copy) in written {
-            match copy {
-                Some(copy) => self.recent.put(id, copy),
-                // Written without its facts: the next step folds them from the events.
-                None => self.recent.forget(id),
-            }
+        for copy in written {
+            self.recent.put(copy.case.id, copy);
         }
         for c in published {
             // Nobody listening is not an error.
@@ -424,7 +415,7 @@ impl Engine {
                 }
                 Err(e) => return Err(e.into()),
             };
-            match self.commit(vec![evaluated.step(next.clone(), event.clone())]).await {
+            match self.commit(vec![(next.clone(), event.clone(), evaluated)]).await {
                 Ok(_) => return Ok((next, event)),
                 Err(e @ StoreError::Conflict { .. }) => last = Some(e),
                 Err(e) => return Err(e.into()),
@@ -440,7 +431,7 @@ impl Engine {
         self.check_command(&cmd)?;
         let (next, event) = case::decide(case, &cmd, &self.rules)?;
         let evaluated = self.evaluation(Some(case), &event).await?;
-        self.commit(vec![evaluated.step(next.clone(), event.clone())]).await?;
+        self.commit(vec![(next.clone(), event.clone(), evaluated)]).await?;
         Ok((next, event))
     }
 
@@ -482,7 +473,7 @@ impl Engine {
                 }
                 (Err(e), _) | (_, Err(e)) => return Err(e.into()),
             };
-            match self.commit(vec![evaluations.0.step(d2, e2), evaluations.1.step(m2.clone(), e1)]).await {
+            match self.commit(vec![(d2, e2, evaluations.0), (m2.clone(), e1, evaluations.1)]).await {
                 Ok(_) => return Ok(m2),
                 Err(e @ StoreError::Conflict { .. }) => last = Some(e),
                 Err(e) => return Err(e.into()),
