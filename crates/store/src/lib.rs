@@ -82,6 +82,12 @@ impl Change {
     }
 }
 
+/// Whether a step may bring followers the store does not hold yet: the reporter follows from
+/// the report on, and only a merge adds followers later, so most steps write none.
+pub fn brings_followers(case: &Case, event: &Event) -> bool {
+    event.seq == 1 || case.followers.len() > 1
+}
+
 /// Where the ledger stood after a commit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LedgerHead {
