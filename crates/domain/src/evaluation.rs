@@ -387,6 +387,11 @@ impl Contribution {
         out
     }
 
+    /// Whether it adds nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.counters.is_empty() && self.buckets.is_empty()
+    }
+
     /// Adds another contribution (for summing many cases).
     pub fn merge(&mut self, o: &Contribution) {
         // Look up before inserting: most keys of a group are already there, and `entry` would

@@ -670,7 +670,8 @@ pub fn schema(c: &Connection) -> Result<Vec<String>> {
     let mut st = c
         .prepare(
             "SELECT m.name, p.name, p.type FROM sqlite_schema m JOIN pragma_table_info(m.name) p \
-             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'schema_migrations'",
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+             AND m.name NOT IN ('schema_migrations', 'eval_pending')",
         )
         .map_err(backend)?;
     let rows = st

@@ -2,8 +2,9 @@
 //!
 //! The test runs itself a second time as a child process that commits cases and prints the id
 //! of each one after its commit returns; the parent kills the child with SIGKILL in the middle of
-//! writing, reopens the store and checks that every acknowledged case is there, whole, and that
-//! the audit chain is intact.
+//! writing, reopens the store and checks that every acknowledged case is there, whole, that the
+//! audit chain is intact, and that the evaluation counters count every stored case (the writer
+//! adds them behind the commits, from a journal the crash leaves behind).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -12,9 +13,11 @@ use std::sync::Arc;
 use yiwang_domain::calendar::Calendar;
 use yiwang_domain::case::{self, Actor, Channel, Report, Rules};
 use yiwang_domain::codes::AreaCode;
+use yiwang_domain::evaluation::{Dim, Facts, Policy, contributions};
 use yiwang_domain::geo::Point;
 use yiwang_domain::taxonomy::{RequestType, SubclassId, Taxonomy};
 use yiwang_domain::time::Timestamp;
+use yiwang_store::evaluation::{Evaluation, EvaluationChange};
 use yiwang_store::{Change, Store, audit};
 use yiwang_store_sqlite::{Durability, SqliteStore};
 
@@ -46,7 +49,10 @@ async fn crash_child_writer() {
                     photos: vec![],
                 };
                 let (c, e) = case::open(id, report, &Actor::resident("r"), Timestamp::now(), &rules).unwrap();
-                store.commit(vec![Change { case: c, event: e, evaluation: None }]).await.unwrap();
+                let facts = Facts::apply(None, &e, &rules.calendar, &Policy::default());
+                let delta = contributions(&facts, &rules.calendar, &Policy::default());
+                let evaluation = Some(EvaluationChange { facts, delta });
+                store.commit(vec![Change { case: c, event: e, evaluation }]).await.unwrap();
                 println!("ack {id}");
             }
         });
@@ -86,4 +92,7 @@ async fn acknowledged_writes_survive_kill_9() {
     }
     let report = audit::verify(&store, &|_| {}).await.unwrap().expect("the chain survives the crash");
     assert!(report.cases >= acked.len() as u64);
+    // Every stored case was reported in this district, and counted once.
+    let (district, _) = store.counters(Dim::Area, "110101", 0, u32::MAX).await.unwrap();
+    assert_eq!(district.reported, store.count_cases().await.unwrap());
 }
