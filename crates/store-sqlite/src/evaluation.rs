@@ -362,9 +362,7 @@ mod tests {
     fn a_journalled_delta_reads_back_as_written() {
         let mut c = Contribution::default();
         let key = |dim, key: &str, day| Key { dim, key: key.to_owned(), day };
-        let mut reported = Counters::default();
-        reported.reported = 3;
-        reported.handling_minutes = -90;
+        let reported = Counters { reported: 3, handling_minutes: -90, ..Counters::default() };
         c.counters.insert(key(Dim::Area, "110101", 20261121), reported);
         c.counters.insert(key(Dim::Staff, "网格员 \"7\"\t", 20261122), Counters::default());
         c.buckets.insert((key(Dim::Unit, "城管", 20261121), 4), -1);
