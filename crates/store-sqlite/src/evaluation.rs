@@ -2,12 +2,13 @@
 //! and `eval_pending` (migration 15).
 //!
 //! A step writes its facts ([`store_facts`]) in the writer's group transaction. The group's
-//! summed counter delta goes into the same transaction as one row of `eval_pending` ([`journal`]),
-//! not into the counters: adding to them meant rewriting about a thousand counter rows per group,
-//! a third of the writer's work. The writer adds what is pending to the counters ([`add`]) about
-//! once a second and before anything reads or replaces them, and empties the journal in the same
-//! transaction; a journal left by a crash is added when the store opens ([`replay_journal`]). So
-//! the counters a reader sees are always whole, and a committed step's counters are never lost.
+//! summed counter delta goes into the same transaction as one row of `eval_pending`
+//! ([`journal`]), not into the counters: adding to every row a group touches was a third of the
+//! writer's work. The writer adds what is pending to the counters ([`settle`]) about once a
+//! second and before anything reads or replaces them, emptying the journal in the same
+//! transaction; a journal left by a crash is added when the store opens ([`replay_journal`]).
+//! So the counters a reader sees are always whole, and a committed step's counters are never
+//! lost.
 //! Statements are prepared once per connection (`prepare_cached`), their SQL built once from
 //! `Counters::NAMES`.
 

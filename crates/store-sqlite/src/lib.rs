@@ -88,8 +88,9 @@ const STATEMENTS: usize = 256;
 const MAX_GROUP: usize = 1024;
 /// WAL pages written before the writer copies them back into the database (SQLite's default is
 /// 1,000, 4 MB). A page that many steps rewrite (a district's counters, an index's newest leaf)
-/// is copied back once per checkpoint, and each checkpoint waits for two fsyncs: at 10,000
-/// pages the WAL stays under about 40 MB and lifecycles ran 1.2× faster.
+/// is copied back once per checkpoint, and each checkpoint waits for two fsyncs. At 10,000
+/// pages (about 40 MB of WAL, unless readers hold a checkpoint back) lifecycles ran about 1.2×
+/// faster (BENCHMARKS.md).
 const WAL_PAGES: u32 = 10_000;
 /// How long committed counter deltas may wait in the journal before the writer adds them.
 const SETTLE_AFTER: Duration = Duration::from_secs(1);
