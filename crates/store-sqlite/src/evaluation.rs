@@ -4,9 +4,9 @@
 //! A step writes its facts ([`store_facts`]) in the writer's group transaction. The group's
 //! summed counter delta goes into the same transaction as one row of `eval_pending`
 //! ([`journal`]), not into the counters: adding to every row a group touches was a third of the
-//! writer's work. The writer adds what is pending to the counters ([`settle`]) about once a
-//! second and before anything reads or replaces them, emptying the journal in the same
-//! transaction; a journal left by a crash is added when the store opens ([`replay_journal`]).
+//! writer's work. The writer adds the journal to the counters ([`settle`]) about once a second
+//! and before anything reads them, emptying it in the same transaction; a journal left by a
+//! crash is added when the store opens ([`replay_journal`]); a rebuild replaces it with the rest.
 //! So the counters a reader sees are always whole, and a committed step's counters are never
 //! lost.
 //! Statements are prepared once per connection (`prepare_cached`), their SQL built once from
@@ -158,9 +158,22 @@ pub fn journal(t: &Connection, ledger_seq: i64, delta: &Contribution) -> Result<
     Ok(())
 }
 
-/// Adds what is pending to the counters and empties the journal, in the caller's transaction.
-pub fn settle(t: &Connection, pending: &Contribution) -> Result<()> {
-    add(t, pending)?;
+/// Adds the journal to the counters and empties it, in the caller's (immediate) transaction.
+pub fn settle(t: &Connection) -> Result<()> {
+    let mut pending = Contribution::default();
+    let mut journalled = 0;
+    {
+        let mut st = t.prepare_cached("SELECT delta FROM eval_pending").map_err(backend)?;
+        let mut rows = st.query([]).map_err(backend)?;
+        while let Some(r) = rows.next().map_err(backend)? {
+            pending.merge(&decode(r.get_ref(0).map_err(backend)?.as_str().map_err(backend)?)?);
+            journalled += 1;
+        }
+    }
+    if journalled == 0 {
+        return Ok(());
+    }
+    add(t, &pending)?;
     t.cached_execute("DELETE FROM eval_pending", []).map_err(backend)?;
     Ok(())
 }
@@ -168,15 +181,7 @@ pub fn settle(t: &Connection, pending: &Contribution) -> Result<()> {
 /// Adds a journal that a crash left (the deltas of groups committed before it) to the counters.
 pub fn replay_journal(conn: &mut Connection) -> Result<()> {
     let t = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(backend)?;
-    let mut pending = Contribution::default();
-    {
-        let mut st = t.prepare("SELECT delta FROM eval_pending ORDER BY ledger_seq").map_err(backend)?;
-        let mut rows = st.query([]).map_err(backend)?;
-        while let Some(r) = rows.next().map_err(backend)? {
-            pending.merge(&decode(r.get_ref(0).map_err(backend)?.as_str().map_err(backend)?)?);
-        }
-    }
-    settle(&t, &pending)?;
+    settle(&t)?;
     t.commit().map_err(backend)
 }
 
@@ -321,8 +326,11 @@ impl Evaluation for SqliteStore {
 
     async fn replace_evaluation(&self, facts: Vec<Facts>, total: Contribution) -> Result<()> {
         self.write(move |t| {
-            t.execute_batch("DELETE FROM case_facts; DELETE FROM eval_counters; DELETE FROM eval_buckets;")
-                .map_err(backend)?;
+            // The journal's deltas are in these facts already.
+            t.execute_batch(
+                "DELETE FROM case_facts; DELETE FROM eval_counters; DELETE FROM eval_buckets; DELETE FROM eval_pending;",
+            )
+            .map_err(backend)?;
             {
                 let mut st = t.prepare_cached(UPSERT_FACTS).map_err(backend)?;
                 for f in &facts {

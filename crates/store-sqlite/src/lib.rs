@@ -94,8 +94,6 @@ const MAX_GROUP: usize = 1024;
 const WAL_PAGES: u32 = 10_000;
 /// How long committed counter deltas may wait in the journal before the writer adds them.
 const SETTLE_AFTER: Duration = Duration::from_secs(1);
-/// Counter rows pending before the writer adds them sooner: a bound on its memory.
-const SETTLE_ROWS: usize = 50_000;
 /// Read-only connections, and so reads at once: more would only queue for the same cores, each
 /// on a thread and a connection of its own.
 const READERS: usize = 8;
@@ -122,7 +120,7 @@ type Work = Box<dyn FnOnce(&mut Connection) + Send>;
 
 enum Job {
     Commit(Vec<Change>, oneshot::Sender<Result<LedgerHead>>),
-    /// Any other write, run alone in the writer thread, after the pending counters are added.
+    /// Any other write, run alone in the writer thread.
     Run(Work),
     /// Adds the pending counters now, for a read that must see every commit's.
     Settle(oneshot::Sender<Result<()>>),
@@ -188,7 +186,7 @@ impl SqliteStore {
         let (tx, rx) = mpsc::channel();
         thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || Writer { conn, ledger, pending: Pending::default() }.run(rx))
+            .spawn(move || Writer { conn, ledger, journalled: None }.run(rx))
             .map_err(backend)?;
         Ok(SqliteStore {
             path,
@@ -274,44 +272,18 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
-/// The writer thread: the one connection that writes, the ledger head in memory, and the
-/// counter deltas journalled but not yet added.
+/// The writer thread: the one connection that writes, the ledger head in memory, and since
+/// when it has journalled counter deltas that are not yet in the counters.
 struct Writer {
     conn: Connection,
     ledger: LedgerHead,
-    pending: Pending,
-}
-
-/// Counter deltas committed to the journal (`eval_pending`) and not yet to the counters.
-#[derive(Default)]
-struct Pending {
-    sum: Contribution,
-    since: Option<Instant>,
-}
-
-impl Pending {
-    fn add(&mut self, delta: &Contribution) {
-        if delta.is_empty() {
-            return;
-        }
-        self.sum.merge(delta);
-        self.since.get_or_insert_with(Instant::now);
-    }
-
-    /// How long the writer may wait for work before adding them (`None`: nothing pending).
-    fn wait(&self) -> Option<Duration> {
-        self.since.map(|t| SETTLE_AFTER.saturating_sub(t.elapsed()))
-    }
-
-    fn due(&self) -> bool {
-        self.wait() == Some(Duration::ZERO) || self.sum.counters.len() >= SETTLE_ROWS
-    }
+    journalled: Option<Instant>,
 }
 
 impl Writer {
     fn run(mut self, rx: mpsc::Receiver<Job>) {
         loop {
-            let first = match self.pending.wait() {
+            let first = match self.settle_in() {
                 None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
                 Some(wait) => rx.recv_timeout(wait),
             };
@@ -329,10 +301,8 @@ impl Writer {
                 match job {
                     Job::Commit(changes, reply) => group.push((changes, reply)),
                     Job::Run(work) => {
-                        // Keep order: write the commits before this write, and give it whole
-                        // counters (a rebuild replaces them; an import adds to them).
+                        // Keep order: flush the commits before this write.
                         self.commit_group(std::mem::take(&mut group));
-                        self.settle_logged();
                         work(&mut self.conn);
                         if let Ok(head) = rows::ledger_head(&self.conn) {
                             self.ledger = head;
@@ -348,7 +318,7 @@ impl Writer {
                 }
             }
             self.commit_group(group);
-            if self.pending.due() {
+            if self.settle_in() == Some(Duration::ZERO) {
                 self.settle_logged();
             }
         }
@@ -356,17 +326,28 @@ impl Writer {
         self.settle_logged();
     }
 
-    /// Adds the pending counter deltas to the counters and empties the journal, in one
-    /// transaction. On failure both stay as they were, to be added later.
+    /// How long until this writer's journalled deltas are due (`None`: it journalled none).
+    fn settle_in(&self) -> Option<Duration> {
+        self.journalled.map(|t| SETTLE_AFTER.saturating_sub(t.elapsed()))
+    }
+
+    /// Adds the journal to the counters and empties it, in one transaction; on failure both
+    /// stay as they were, to be added later. The journal is read from the database, not kept in
+    /// memory, so that another process that opens the store (a `yiwang` command beside the
+    /// server) can settle it too, and every row is added exactly once.
     fn settle(&mut self) -> Result<()> {
-        if self.pending.since.is_none() {
-            return Ok(());
-        }
         let t = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
-        evaluation::settle(&t, &self.pending.sum)?;
+        evaluation::settle(&t)?;
         t.commit().map_err(backend)?;
-        self.pending = Pending::default();
+        self.journalled = None;
         Ok(())
+    }
+
+    /// Notes that a committed group journalled `delta`.
+    fn journalled(&mut self, delta: &Contribution) {
+        if !delta.is_empty() {
+            self.journalled.get_or_insert_with(Instant::now);
+        }
     }
 
     fn settle_logged(&mut self) {
@@ -419,7 +400,7 @@ impl Writer {
         set_ledger(&t, self.ledger, ledger)?;
         t.commit().map_err(backend)?;
         self.ledger = ledger;
-        self.pending.add(&counters);
+        self.journalled(&counters);
         Ok(Some(heads))
     }
 
@@ -454,7 +435,7 @@ impl Writer {
         set_ledger(&t, self.ledger, ledger)?;
         t.commit().map_err(backend)?;
         self.ledger = ledger;
-        self.pending.add(&written);
+        self.journalled(&written);
         Ok(answers)
     }
 }

@@ -1,4 +1,5 @@
-//! An acknowledged write survives `kill -9`.
+//! An acknowledged write survives `kill -9`, counters included; and the counter journal is
+//! added to the counters once, whichever process opens the store.
 //!
 //! The test runs itself a second time as a child process that commits cases and prints the id
 //! of each one after its commit returns; the parent kills the child with SIGKILL in the middle of
@@ -23,6 +24,34 @@ use yiwang_store_sqlite::{Durability, SqliteStore};
 
 const CHILD_DIR: &str = "YIWANG_CRASH_CHILD_DIR";
 
+fn rules() -> Rules {
+    Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 }
+}
+
+/// A new case reported in district 110101, with what it adds to the counters.
+fn report(id: i64, rules: &Rules) -> Change {
+    let report = Report {
+        subclass: SubclassId::parse("s", "E0102").unwrap(),
+        request_type: RequestType::Complaint,
+        urgency: None,
+        grid: AreaCode::parse("g", "110101001001001").unwrap(),
+        location: Point { lon: 116.4, lat: 39.9 },
+        address: String::new(),
+        description: format!("crash test {id}"),
+        channel: Channel::Portal,
+        photos: vec![],
+    };
+    let (case, event) = case::open(id, report, &Actor::resident("r"), Timestamp::now(), rules).unwrap();
+    let facts = Facts::apply(None, &event, &rules.calendar, &Policy::default());
+    let delta = contributions(&facts, &rules.calendar, &Policy::default());
+    Change { case, event, evaluation: Some(EvaluationChange { facts, delta }) }
+}
+
+/// Cases the district's counters have counted as reported.
+async fn counted(store: &SqliteStore) -> i64 {
+    store.counters(Dim::Area, "110101", 0, u32::MAX).await.unwrap().0.reported
+}
+
 /// The child: writes cases as fast as it can, 32 at a time, acknowledging each on stdout.
 /// Ignored: it only runs as the child of the test below.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -30,29 +59,13 @@ const CHILD_DIR: &str = "YIWANG_CRASH_CHILD_DIR";
 async fn crash_child_writer() {
     let dir = std::env::var(CHILD_DIR).expect("started by acknowledged_writes_survive_kill_9");
     let store = Arc::new(SqliteStore::open(dir.as_ref(), Durability::Full).unwrap());
-    let rules =
-        Arc::new(Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 });
+    let rules = Arc::new(rules());
     for _ in 0..32 {
         let (store, rules) = (store.clone(), rules.clone());
         tokio::spawn(async move {
             loop {
                 let id = store.allocate_case_ids(1).await.unwrap();
-                let report = Report {
-                    subclass: SubclassId::parse("s", "E0102").unwrap(),
-                    request_type: RequestType::Complaint,
-                    urgency: None,
-                    grid: AreaCode::parse("g", "110101001001001").unwrap(),
-                    location: Point { lon: 116.4, lat: 39.9 },
-                    address: String::new(),
-                    description: format!("crash test {id}"),
-                    channel: Channel::Portal,
-                    photos: vec![],
-                };
-                let (c, e) = case::open(id, report, &Actor::resident("r"), Timestamp::now(), &rules).unwrap();
-                let facts = Facts::apply(None, &e, &rules.calendar, &Policy::default());
-                let delta = contributions(&facts, &rules.calendar, &Policy::default());
-                let evaluation = Some(EvaluationChange { facts, delta });
-                store.commit(vec![Change { case: c, event: e, evaluation }]).await.unwrap();
+                store.commit(vec![report(id, &rules)]).await.unwrap();
                 println!("ack {id}");
             }
         });
@@ -93,6 +106,31 @@ async fn acknowledged_writes_survive_kill_9() {
     let report = audit::verify(&store, &|_| {}).await.unwrap().expect("the chain survives the crash");
     assert!(report.cases >= acked.len() as u64);
     // Every stored case was reported in this district, and counted once.
-    let (district, _) = store.counters(Dim::Area, "110101", 0, u32::MAX).await.unwrap();
-    assert_eq!(district.reported, store.count_cases().await.unwrap());
+    assert_eq!(counted(&store).await, store.count_cases().await.unwrap());
+}
+
+/// A second store on the same directory, as a `yiwang` command beside the server is: whichever
+/// adds the journal to the counters, each delta is counted once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_is_counted_once_whoever_opens_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = rules();
+    let server = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    for id in 1..=10 {
+        server.commit(vec![report(id, &rules)]).await.unwrap();
+    }
+    // Opening adds the server's journal; the server's own reads must not add it again.
+    let command = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    assert_eq!(counted(&command).await, 10);
+    assert_eq!(counted(&server).await, 10);
+    for id in 11..=15 {
+        server.commit(vec![report(id, &rules)]).await.unwrap();
+    }
+    // A read in the other process sees the server's latest steps, and settles them for both.
+    assert_eq!(counted(&command).await, 15);
+    assert_eq!(counted(&server).await, 15);
+    drop(server);
+    drop(command);
+    let reopened = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    assert_eq!(counted(&reopened).await, 15);
 }
