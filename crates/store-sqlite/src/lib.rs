@@ -111,6 +111,8 @@ pub enum Durability {
 pub struct SqliteStore {
     path: PathBuf,
     writer: mpsc::Sender<Job>,
+    /// Joined when the store is dropped, after the writer has added the counter journal.
+    writer_thread: Option<thread::JoinHandle<()>>,
     readers: Arc<Mutex<Vec<Connection>>>,
     /// One permit per reader: a read waits for a free connection.
     permits: Arc<tokio::sync::Semaphore>,
@@ -184,13 +186,14 @@ impl SqliteStore {
             readers.push(open_reader(&path)?);
         }
         let (tx, rx) = mpsc::channel();
-        thread::Builder::new()
+        let writer_thread = thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || Writer { conn, ledger, journalled: None }.run(rx))
             .map_err(backend)?;
         Ok(SqliteStore {
             path,
             writer: tx,
+            writer_thread: Some(writer_thread),
             readers: Arc::new(Mutex::new(readers)),
             permits: Arc::new(tokio::sync::Semaphore::new(READERS)),
         })
@@ -245,6 +248,17 @@ impl SqliteStore {
         });
         self.writer.send(Job::Run(work)).map_err(|_| backend("the writer thread has stopped"))?;
         rx.await.map_err(|_| backend("the writer thread has stopped"))?
+    }
+}
+
+impl Drop for SqliteStore {
+    /// Closes the writer's queue and waits for it to finish: a command that exits right after
+    /// leaves its counters added, not only journalled.
+    fn drop(&mut self) {
+        drop(std::mem::replace(&mut self.writer, mpsc::channel().0));
+        if let Some(writer) = self.writer_thread.take() {
+            let _ = writer.join();
+        }
     }
 }
 

@@ -129,8 +129,14 @@ async fn a_journal_is_counted_once_whoever_opens_the_store() {
     // A read in the other process sees the server's latest steps, and settles them for both.
     assert_eq!(counted(&command).await, 15);
     assert_eq!(counted(&server).await, 15);
+    server.commit(vec![report(16, &rules)]).await.unwrap();
     drop(server);
     drop(command);
+    // A store closes with its journal added, for whoever reads the file next.
+    let file = rusqlite::Connection::open(dir.path().join("yiwang.db")).unwrap();
+    let journalled: i64 = file.query_row("SELECT count(*) FROM eval_pending", [], |r| r.get(0)).unwrap();
+    assert_eq!(journalled, 0);
+    drop(file);
     let reopened = SqliteStore::open(dir.path(), Durability::Full).unwrap();
-    assert_eq!(counted(&reopened).await, 15);
+    assert_eq!(counted(&reopened).await, 16);
 }
