@@ -5,8 +5,8 @@
 //! summed counter delta goes into the same transaction as one row of `eval_pending`
 //! ([`journal`]), not into the counters: adding to every row a group touches was a third of the
 //! writer's work. The writer adds the journal to the counters ([`settle`]) about once a second
-//! and before anything reads them, emptying it in the same transaction; a journal left by a
-//! crash is added when the store opens ([`replay_journal`]); a rebuild replaces it with the rest.
+//! and before anything reads them or the store closes, emptying it in the same transaction; a
+//! journal left by a crash is added when the store opens ([`replay_journal`]); a rebuild replaces it with the rest.
 //! So the counters a reader sees are always whole, and a committed step's counters are never
 //! lost.
 //! Statements are prepared once per connection (`prepare_cached`), their SQL built once from
