@@ -6,9 +6,10 @@
 //! ([`journal`]), not into the counters: adding to every row a group touches was a third of the
 //! writer's work. The writer adds the journal to the counters ([`settle`]) about once a second
 //! and before anything reads them or the store closes, emptying it in the same transaction; a
-//! journal left by a crash is added when the store opens ([`replay_journal`]); a rebuild replaces it with the rest.
-//! So the counters a reader sees are always whole, and a committed step's counters are never
-//! lost.
+//! journal left by a crash is added when the store opens ([`replay_journal`]); a rebuild
+//! replaces it with the rest. So the counters a reader sees are always whole, and a committed
+//! step's counters are never lost.
+//!
 //! Statements are prepared once per connection (`prepare_cached`), their SQL built once from
 //! `Counters::NAMES`.
 
