@@ -66,7 +66,7 @@ fn facts_of(data: &str) -> Result<Facts> {
 /// rewrite `case_facts_grid` at every step, though it almost never changes.
 const UPDATE_FACTS: &str = "UPDATE case_facts SET seq = ?2, data = ?4 WHERE case_id = ?1 AND grid = ?3";
 
-/// Writes a change's facts (its delta is the caller's to add, see `rows::apply`).
+/// Writes a change's facts (its delta is the caller's to journal, see `rows::apply`).
 pub fn store_facts(t: &Transaction, case: &Case, e: &EvaluationChange) -> Result<()> {
     check_facts(case, e)?;
     let f = &e.facts;

@@ -11,36 +11,20 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use yiwang_domain::calendar::Calendar;
-use yiwang_domain::case::{self, Actor, Channel, Report, Rules};
-use yiwang_domain::codes::AreaCode;
+use yiwang_domain::case::{self, Actor, Report, Rules};
 use yiwang_domain::evaluation::{Dim, Facts, Policy, contributions};
-use yiwang_domain::geo::Point;
-use yiwang_domain::taxonomy::{RequestType, SubclassId, Taxonomy};
 use yiwang_domain::time::Timestamp;
+use yiwang_store::conformance::{self, rules};
 use yiwang_store::evaluation::{Evaluation, EvaluationChange};
 use yiwang_store::{Change, Store, audit};
 use yiwang_store_sqlite::{Durability, SqliteStore};
 
 const CHILD_DIR: &str = "YIWANG_CRASH_CHILD_DIR";
 
-fn rules() -> Rules {
-    Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 }
-}
-
 /// A new case reported in district 110101, with what it adds to the counters.
 fn report(id: i64, rules: &Rules) -> Change {
-    let report = Report {
-        subclass: SubclassId::parse("s", "E0102").unwrap(),
-        request_type: RequestType::Complaint,
-        urgency: None,
-        grid: AreaCode::parse("g", "110101001001001").unwrap(),
-        location: Point { lon: 116.4, lat: 39.9 },
-        address: String::new(),
-        description: format!("crash test {id}"),
-        channel: Channel::Portal,
-        photos: vec![],
-    };
+    let report =
+        Report { description: format!("crash test {id}"), ..conformance::report("110101001001001", "E0102", 116.4) };
     let (case, event) = case::open(id, report, &Actor::resident("r"), Timestamp::now(), rules).unwrap();
     let facts = Facts::apply(None, &event, &rules.calendar, &Policy::default());
     let delta = contributions(&facts, &rules.calendar, &Policy::default());

@@ -269,7 +269,8 @@ fn code(s: &str) -> AreaCode {
     AreaCode::parse("t", s).unwrap()
 }
 
-fn rules() -> Rules {
+/// The shipped taxonomy and calendar, as every story decides with.
+pub fn rules() -> Rules {
     Rules { taxonomy: Taxonomy::china_default(), calendar: Calendar::china_default(), warn_share: 0.8 }
 }
 
@@ -342,7 +343,9 @@ pub fn reference() -> Reference {
     Reference { areas, grids, units, duties, staff, landmarks }
 }
 
-fn report(grid: &str, subclass: &str, lon: f64) -> Report {
+/// A complaint of `subclass` in `grid`, from the portal, at longitude `lon` (its latitude is
+/// the story's).
+pub fn report(grid: &str, subclass: &str, lon: f64) -> Report {
     Report {
         subclass: SubclassId::parse("s", subclass).unwrap(),
         request_type: RequestType::Complaint,
