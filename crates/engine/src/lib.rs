@@ -19,7 +19,7 @@ pub mod import;
 mod recent;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
 use yiwang_domain::Refusal;
@@ -37,7 +37,9 @@ use yiwang_store::evaluation::EvaluationChange;
 use yiwang_store::{Change, Reference, Store, StoreError};
 
 /// Case ids are reserved from the store in blocks, so that several nodes never clash and a
-/// report costs no extra round trip.
+/// report costs no extra round trip. One report at a time refills the block, the others wait for
+/// it: when hundreds found it empty together, each reserved a block of its own (all but one
+/// wasted), and each reservation was a transaction of its own in the store's writer.
 const ID_BLOCK: u32 = 256;
 /// How often a decision is retried when another writer changed the case in between.
 const RETRIES: usize = 8;
@@ -167,7 +169,7 @@ pub struct Engine {
     bus: tokio::sync::broadcast::Sender<Arc<Committed>>,
     rules: Arc<Rules>,
     loaded: RwLock<Arc<Loaded>>,
-    ids: Mutex<std::ops::Range<i64>>,
+    ids: tokio::sync::Mutex<std::ops::Range<i64>>,
     pub duplicate_window: DuplicateWindow,
     /// Evaluation choices (考核口径): every change carries what it does to the counters.
     policy: Policy,
@@ -186,7 +188,7 @@ impl Engine {
             bus: tokio::sync::broadcast::channel(BUS_CAPACITY).0,
             rules: Arc::new(rules),
             loaded: RwLock::new(Arc::new(loaded)),
-            ids: Mutex::new(0..0),
+            ids: tokio::sync::Mutex::new(0..0),
             duplicate_window: DuplicateWindow::default(),
             policy: Policy::default(),
             recent: recent::Recent::default(),
@@ -236,14 +238,10 @@ impl Engine {
     }
 
     async fn next_id(&self) -> Result<i64> {
-        if let Some(id) = self.ids.lock().expect("id block").next() {
-            return Ok(id);
-        }
-        let first = self.store.allocate_case_ids(ID_BLOCK).await?;
-        let mut block = self.ids.lock().expect("id block");
-        // Another task may have refilled meanwhile; either block is ours to use.
+        let mut block = self.ids.lock().await;
         if block.is_empty() {
-            *block = first..first + ID_BLOCK as i64;
+            let first = self.store.allocate_case_ids(ID_BLOCK).await?;
+            *block = first..first + i64::from(ID_BLOCK);
         }
         Ok(block.next().expect("a fresh block is not empty"))
     }

@@ -76,6 +76,27 @@ async fn reports_are_located_and_checked() {
     assert_eq!(e.store().count_cases().await.unwrap(), 1, "refused reports leave nothing behind");
 }
 
+/// Reports arriving together share one block of reserved ids: none is skipped, however many
+/// find the block empty at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_arriving_together_take_ids_without_gaps() {
+    let (_d, e) = engine().await;
+    let reports: Vec<_> = (0..300)
+        .map(|i| {
+            let e = e.clone();
+            let who = Actor::resident(&format!("r{i}"));
+            tokio::spawn(async move { e.report(report("E0107", 116.4025), &who, T0).await.unwrap().id })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for r in reports {
+        ids.push(r.await.unwrap());
+    }
+    ids.sort_unstable();
+    let first = ids[0];
+    assert_eq!(ids, (first..first + 300).collect::<Vec<_>>());
+}
+
 #[tokio::test]
 async fn the_responsibility_list_routes_and_dispatch_checks_units() {
     let (_d, e) = engine().await;
