@@ -22,7 +22,7 @@ use yiwang_domain::case::Case;
 use yiwang_domain::codes::AreaCode;
 use yiwang_domain::evaluation::{Contribution, Counters, Dim, Facts, Key};
 use yiwang_store::Result;
-use yiwang_store::evaluation::{Evaluation, EvaluationChange, check_facts, prefix_upper};
+use yiwang_store::evaluation::{Evaluation, prefix_upper};
 
 use crate::{Cached, SqliteStore, backend};
 
@@ -62,28 +62,40 @@ fn facts_of(data: &str) -> Result<Facts> {
     serde_json::from_str(data).map_err(|e| backend(format!("stored facts do not parse: {e}")))
 }
 
+/// A case's facts as a row of `case_facts`, the JSON already written (see `rows::Prepared`).
+pub struct FactsRow {
+    case_id: i64,
+    seq: u32,
+    grid: String,
+    data: String,
+}
+
+impl FactsRow {
+    pub fn new(f: &Facts) -> FactsRow {
+        FactsRow { case_id: f.case_id, seq: f.seq, grid: f.grid.as_str().to_owned(), data: json(f) }
+    }
+}
+
 /// A step's facts, in place when the case stays in its grid: naming `grid` in the update would
 /// rewrite `case_facts_grid` at every step, though it almost never changes.
 const UPDATE_FACTS: &str = "UPDATE case_facts SET seq = ?2, data = ?4 WHERE case_id = ?1 AND grid = ?3";
 
-/// Writes a change's facts (its delta is the caller's to journal, see `rows::apply`).
-pub fn store_facts(t: &Transaction, case: &Case, e: &EvaluationChange) -> Result<()> {
-    check_facts(case, e)?;
-    let f = &e.facts;
+/// Writes a step's facts (its delta is journalled by the writer, see `rows::apply`).
+pub fn store_facts(t: &Transaction, f: &FactsRow) -> Result<()> {
     let updated = f.seq > 1
         && t.prepare_cached(UPDATE_FACTS)
             .map_err(backend)?
-            .execute(params![f.case_id, f.seq, f.grid.as_str(), json(f)])
+            .execute(params![f.case_id, f.seq, f.grid, f.data])
             .map_err(backend)?
             == 1;
     if updated { Ok(()) } else { insert_facts(t, f) }
 }
 
 /// Writes a case's facts, replacing what it had.
-pub fn insert_facts(t: &Connection, f: &Facts) -> Result<()> {
+pub fn insert_facts(t: &Connection, f: &FactsRow) -> Result<()> {
     t.prepare_cached(UPSERT_FACTS)
         .map_err(backend)?
-        .execute(params![f.case_id, f.seq, f.grid.as_str(), json(f)])
+        .execute(params![f.case_id, f.seq, f.grid, f.data])
         .map_err(backend)?;
     Ok(())
 }

@@ -121,7 +121,7 @@ pub struct SqliteStore {
 type Work = Box<dyn FnOnce(&mut Connection) + Send>;
 
 enum Job {
-    Commit(Vec<Change>, oneshot::Sender<Result<LedgerHead>>),
+    Commit(Vec<rows::Prepared>, oneshot::Sender<Result<LedgerHead>>),
     /// Any other write, run alone in the writer thread.
     Run(Work),
     /// Adds the pending counters now, for a read that must see every commit's.
@@ -370,7 +370,7 @@ impl Writer {
         }
     }
 
-    fn commit_group(&mut self, group: Vec<(Vec<Change>, oneshot::Sender<Result<LedgerHead>>)>) {
+    fn commit_group(&mut self, group: Vec<(Vec<rows::Prepared>, oneshot::Sender<Result<LedgerHead>>)>) {
         if group.is_empty() {
             return;
         }
@@ -397,7 +397,7 @@ impl Writer {
     /// failed and nothing was written.
     fn all_at_once(
         &mut self,
-        group: &[(Vec<Change>, oneshot::Sender<Result<LedgerHead>>)],
+        group: &[(Vec<rows::Prepared>, oneshot::Sender<Result<LedgerHead>>)],
     ) -> Result<Option<Vec<LedgerHead>>> {
         let t = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
         let mut ledger = self.ledger;
@@ -422,7 +422,7 @@ impl Writer {
     /// does not undo the others and each commit gets its own answer.
     fn one_by_one(
         &mut self,
-        group: &[(Vec<Change>, oneshot::Sender<Result<LedgerHead>>)],
+        group: &[(Vec<rows::Prepared>, oneshot::Sender<Result<LedgerHead>>)],
     ) -> Result<Vec<Result<LedgerHead>>> {
         let t = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
         let mut ledger = self.ledger;
@@ -492,13 +492,15 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, changes: Vec<Change>) -> Result<LedgerHead> {
+        let prepared = changes.into_iter().map(rows::Prepared::new).collect::<Result<_>>()?;
         let (tx, rx) = oneshot::channel();
-        self.writer.send(Job::Commit(changes, tx)).map_err(|_| backend("the writer thread has stopped"))?;
+        self.writer.send(Job::Commit(prepared, tx)).map_err(|_| backend("the writer thread has stopped"))?;
         rx.await.map_err(|_| backend("the writer thread has stopped"))?
     }
 
     async fn import_history(&self, histories: Vec<History>, counters: Contribution) -> Result<LedgerHead> {
-        self.write(move |t| rows::import_history(t, &histories, &counters)).await
+        let prepared: Vec<_> = histories.into_iter().map(rows::PreparedHistory::new).collect::<Result<_>>()?;
+        self.write(move |t| rows::import_history(t, &prepared, &counters)).await
     }
 
     async fn case(&self, id: i64) -> Result<Option<Case>> {
