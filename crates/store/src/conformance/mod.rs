@@ -386,7 +386,7 @@ async fn step(store: &dyn Store, case: &Case, actor: Actor, minutes: i64, action
 }
 
 /// Drives a case through the whole loop to a rating.
-async fn full_life(store: &dyn Store, reporter: &str, grid: &str, at: Timestamp) -> Case {
+pub async fn full_life(store: &dyn Store, reporter: &str, grid: &str, at: Timestamp) -> Case {
     let c = open(store, reporter, grid, "E0101", 116.4005, at).await;
     let c = step(store, &c, staff("op", Role::IntakeOperator, None), 1, Action::File { subclass: None, urgency: None })
         .await;
