@@ -273,18 +273,23 @@ async fn search(
     pages(engine, "case list", "city, district, street or community, every state", plain).await
 }
 
-/// Times the first page and the next one of each search.
+/// Times the first page and the next one of each search; names the slowest pages.
 async fn pages(engine: &Engine, what: &str, filters: &str, searches: Vec<CaseFilter>) -> anyhow::Result<()> {
     let mut times = Latencies::default();
+    let mut slowest: Vec<(Duration, String)> = Vec::new();
     let mut found = 0usize;
     for mut filter in searches {
-        for _ in 0..2 {
+        for page in 1..=2 {
             let t = Instant::now();
-            let page = engine.store().find_cases(&filter).await?;
-            times.push(t.elapsed());
-            found += page.len();
-            match page.last() {
-                Some(last) if page.len() == 20 => filter.before_id = Some(last.id),
+            let cases = engine.store().find_cases(&filter).await?;
+            let took = t.elapsed();
+            times.push(took);
+            slowest.push((took, format!("{}, page {page}, {} found", described(&filter), cases.len())));
+            slowest.sort_by(|a, b| b.0.cmp(&a.0));
+            slowest.truncate(SLOWEST);
+            found += cases.len();
+            match cases.last() {
+                Some(last) if cases.len() == 20 => filter.before_id = Some(last.id),
                 _ => break,
             }
         }
@@ -296,7 +301,25 @@ async fn pages(engine: &Engine, what: &str, filters: &str, searches: Vec<CaseFil
         ms(times.quantile(0.99)),
         ms(times.quantile(1.0))
     );
+    for (took, page) in slowest {
+        println!("  slowest: {} {page}", ms(took));
+    }
     Ok(())
+}
+
+/// Pages of a search run named after the run, slowest first.
+const SLOWEST: usize = 5;
+
+/// A filter's terms, short.
+fn described(f: &CaseFilter) -> String {
+    let mut terms = vec![f.area.as_ref().map_or("everywhere".to_owned(), |a| a.to_string())];
+    if !f.states.is_empty() {
+        terms.push(f.states.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("+"));
+    }
+    terms.extend(f.subclass.map(|s| s.to_string()));
+    terms.extend(f.overdue.map(|o| if o { "overdue" } else { "on time" }.to_owned()));
+    terms.extend(f.reported_from.map(|_| "with a report window".to_owned()));
+    terms.join(", ")
 }
 
 /// Point → unit grid through the engine's `GridIndex`, on one thread.
