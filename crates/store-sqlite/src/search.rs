@@ -4,16 +4,15 @@
 //! city scale the wrong one is slower by orders of magnitude. A district's closed cases are
 //! hundreds of thousands of entries of `cases_state_grid`, yet their newest twenty are among the
 //! first few hundred entries of `cases_state` read backwards; a rare kind of problem in a small
-//! street is the other way round; a rare kind anywhere is best found in `cases_subclass`; and a
-//! kind neither rare nor common in a district is best sought grid by grid. So each state of the
-//! filter is searched by racing the plans that can answer it: each plan reads a
+//! street is the other way round; and a rare kind anywhere is best found in `cases_subclass`. So
+//! each state of the filter is searched by racing the plans that can answer it: each plan reads a
 //! stride of index entries in turn, and the first to finish gives the answer. A search costs at
 //! most as many times the best plan as there are plans, without knowing which plan that is.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use rusqlite::{CachedStatement, Connection, OptionalExtension, Rows, params};
+use rusqlite::{Connection, Rows, params};
 use yiwang_domain::case::State;
 use yiwang_store::{CaseFilter, CaseOrder, Result};
 
@@ -59,10 +58,6 @@ pub enum Plan {
     /// `cases_subclass` (subclass, reported_at, grid, state, overdue) over the kind and the
     /// report window, every entry: fast for a rare kind.
     Kind,
-    /// `cases_state_grid` grid by grid, seeking each grid's entries of the kind: fast for a kind
-    /// that is neither rare nor common in a wide area, where the area's plan would read every
-    /// other kind's entries too.
-    Grids,
 }
 
 // Every plan reads its index alone: a row read per entry would be a random read of the table.
@@ -72,15 +67,6 @@ const AREA: &str = "SELECT id, grid, subclass, overdue, reported_at, state FROM 
                     WHERE state = ?1 AND grid >= ?2 AND grid < ?3";
 const KIND: &str = "SELECT id, grid, subclass, overdue, reported_at, state FROM cases INDEXED BY cases_subclass \
                     WHERE subclass = ?1 AND reported_at >= ?2 AND reported_at < ?3";
-/// The grids plan's two seeks: the next grid holding cases in the state, then its entries of
-/// the kind. The grids come from the index itself, not from the reference data, so a case in a
-/// grid since removed is still found.
-const NEXT_GRID: &str = "SELECT grid FROM cases INDEXED BY cases_state_grid \
-                         WHERE state = ?1 AND grid >= ?2 AND grid < ?3 ORDER BY grid LIMIT 1";
-const IN_GRID: &str = "SELECT id, grid, subclass, overdue, reported_at, state FROM cases INDEXED BY cases_state_grid \
-                       WHERE state = ?1 AND grid = ?2 AND subclass = ?3";
-/// What a seek costs in a plan's turn, counted in index entries read.
-const SEEK: usize = 8;
 
 /// The terms of a filter, for one state, as tested on an index entry.
 struct Terms<'f> {
@@ -105,99 +91,55 @@ impl Terms<'_> {
     fn kind(&self, subclass: &str, overdue: bool) -> bool {
         self.subclass.as_deref().is_none_or(|s| s == subclass) && self.f.overdue.is_none_or(|o| o == overdue)
     }
-
-    /// The id of an entry (id, grid, subclass, overdue, reported_at, state) that every term
-    /// answers.
-    fn matching(&self, r: &rusqlite::Row) -> Result<Option<i64>> {
-        let id: i64 = r.get(0).map_err(backend)?;
-        let grid = r.get_ref(1).map_err(backend)?.as_str().map_err(backend)?;
-        let reported_at: i64 = r.get(4).map_err(backend)?;
-        if !self.placed(id, grid, reported_at) {
-            return Ok(None);
-        }
-        let subclass = r.get_ref(2).map_err(backend)?.as_str().map_err(backend)?;
-        let overdue: bool = r.get(3).map_err(backend)?;
-        let state = r.get_ref(5).map_err(backend)?.as_str().map_err(backend)?;
-        Ok((state == self.state.as_str() && self.kind(subclass, overdue)).then_some(id))
-    }
-}
-
-/// Where a plan reads its entries.
-enum Source<'s> {
-    /// One range of an index, in order.
-    Range(Rows<'s>),
-    /// The area's grids in turn ([`Plan::Grids`]), from the least not yet read.
-    Grids { next: CachedStatement<'s>, within: CachedStatement<'s>, from: String },
 }
 
 /// One plan under way: its entries, and what it kept of them.
 struct Run<'s> {
     plan: Plan,
-    source: Source<'s>,
+    rows: Rows<'s>,
     /// The newest matches so far: in order for a walk, a min-heap of at most `limit` otherwise.
     kept: BinaryHeap<Reverse<i64>>,
     walked: Vec<i64>,
 }
 
 impl Run<'_> {
-    /// Reads about `stride` entries' worth; true once the plan has its answer.
+    /// Reads up to `stride` entries; true once the plan has its answer.
     fn advance(&mut self, t: &Terms, limit: usize, stride: usize) -> Result<bool> {
-        match &mut self.source {
-            Source::Range(rows) => {
-                for _ in 0..stride {
-                    let Some(r) = rows.next().map_err(backend)? else { return Ok(true) };
-                    if let Some(id) = t.matching(r)? {
-                        if self.plan == Plan::Walk {
-                            self.walked.push(id);
-                            if self.walked.len() == limit {
-                                return Ok(true);
-                            }
-                        } else {
-                            keep(&mut self.kept, id, limit);
-                        }
-                    }
-                }
-                Ok(false)
+        for _ in 0..stride {
+            let Some(r) = self.rows.next().map_err(backend)? else { return Ok(true) };
+            let id: i64 = r.get(0).map_err(backend)?;
+            let grid = r.get_ref(1).map_err(backend)?.as_str().map_err(backend)?;
+            let reported_at: i64 = r.get(4).map_err(backend)?;
+            if !t.placed(id, grid, reported_at) {
+                continue;
             }
-            Source::Grids { next, within, from } => {
-                let (state, (_, hi), subclass) = (t.state.as_str(), t.grids.as_ref().expect("an area"), &t.subclass);
-                let mut budget = stride;
-                while budget > 0 {
-                    let grid: Option<String> =
-                        next.query_row(params![state, &*from, hi], |r| r.get(0)).optional().map_err(backend)?;
-                    let Some(grid) = grid else { return Ok(true) };
-                    let mut rows = within.query(params![state, grid, subclass]).map_err(backend)?;
-                    while let Some(r) = rows.next().map_err(backend)? {
-                        if let Some(id) = t.matching(r)? {
-                            keep(&mut self.kept, id, limit);
-                        }
-                        budget = budget.saturating_sub(1);
-                    }
-                    budget = budget.saturating_sub(2 * SEEK);
-                    // The least string above the grid (codes hold no NUL).
-                    *from = grid + "\0";
+            let subclass = r.get_ref(2).map_err(backend)?.as_str().map_err(backend)?;
+            let overdue: bool = r.get(3).map_err(backend)?;
+            let state = r.get_ref(5).map_err(backend)?.as_str().map_err(backend)?;
+            if state != t.state.as_str() || !t.kind(subclass, overdue) {
+                continue;
+            }
+            if self.plan == Plan::Walk {
+                self.walked.push(id);
+                if self.walked.len() == limit {
+                    return Ok(true);
                 }
-                Ok(false)
+            } else {
+                self.kept.push(Reverse(id));
+                if self.kept.len() > limit {
+                    self.kept.pop();
+                }
             }
         }
+        Ok(false)
     }
 
     fn answer(self) -> Vec<i64> {
         match self.plan {
             Plan::Walk => self.walked,
             // Ascending `Reverse` is descending ids.
-            Plan::Area | Plan::Kind | Plan::Grids => {
-                self.kept.into_sorted_vec().into_iter().map(|Reverse(id)| id).collect()
-            }
+            Plan::Area | Plan::Kind => self.kept.into_sorted_vec().into_iter().map(|Reverse(id)| id).collect(),
         }
-    }
-}
-
-/// Keeps `id` among the newest `limit`.
-fn keep(kept: &mut BinaryHeap<Reverse<i64>>, id: i64, limit: usize) {
-    kept.push(Reverse(id));
-    if kept.len() > limit {
-        kept.pop();
     }
 }
 
@@ -215,19 +157,13 @@ pub fn race(c: &Connection, f: &CaseFilter, state: State, limit: usize, stride: 
     let mut walk = c.prepare_cached(WALK).map_err(backend)?;
     let mut area = c.prepare_cached(AREA).map_err(backend)?;
     let mut kind = c.prepare_cached(KIND).map_err(backend)?;
-    let run = |plan, source| Run { plan, source, kept: BinaryHeap::new(), walked: Vec::new() };
-    let mut runs =
-        vec![run(Plan::Walk, Source::Range(walk.query(params![state.as_str(), t.before]).map_err(backend)?))];
+    let run = |plan, rows| Run { plan, rows, kept: BinaryHeap::new(), walked: Vec::new() };
+    let mut runs = vec![run(Plan::Walk, walk.query(params![state.as_str(), t.before]).map_err(backend)?)];
     if let Some((lo, hi)) = &t.grids {
-        runs.push(run(Plan::Area, Source::Range(area.query(params![state.as_str(), lo, hi]).map_err(backend)?)));
+        runs.push(run(Plan::Area, area.query(params![state.as_str(), lo, hi]).map_err(backend)?));
     }
     if let Some(s) = &t.subclass {
-        runs.push(run(Plan::Kind, Source::Range(kind.query(params![s, t.from, t.to]).map_err(backend)?)));
-        if let Some((lo, _)) = &t.grids {
-            let next = c.prepare_cached(NEXT_GRID).map_err(backend)?;
-            let within = c.prepare_cached(IN_GRID).map_err(backend)?;
-            runs.push(run(Plan::Grids, Source::Grids { next, within, from: lo.clone() }));
-        }
+        runs.push(run(Plan::Kind, kind.query(params![s, t.from, t.to]).map_err(backend)?));
     }
     loop {
         for i in 0..runs.len() {
@@ -336,7 +272,7 @@ mod tests {
             assert_eq!(found, expected, "{plan:?} for {state:?} {f:?}");
             *wins.entry(plan).or_insert(0) += 1;
         }
-        for plan in [Plan::Walk, Plan::Area, Plan::Kind, Plan::Grids] {
+        for plan in [Plan::Walk, Plan::Area, Plan::Kind] {
             assert!(wins.get(&plan).copied().unwrap_or(0) > 10, "{plan:?} won too few races: {wins:?}");
         }
     }
