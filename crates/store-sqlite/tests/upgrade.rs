@@ -10,35 +10,27 @@ use yiwang_store_sqlite::{Durability, SqliteStore};
 
 const T0: Timestamp = Timestamp(1_763_344_800_000);
 
-/// The events table as schema 15 left it: keyed by case and seq, the ledger in an index.
-const EVENTS_BY_CASE: &str = "
-    CREATE TABLE events_by_case (
-        case_id     INTEGER NOT NULL REFERENCES cases (id),
-        seq         INTEGER NOT NULL,
-        ledger_seq  INTEGER NOT NULL,
-        at          INTEGER NOT NULL,
-        actor       TEXT    NOT NULL,
-        role        TEXT    NOT NULL,
-        step        TEXT    NOT NULL,
-        from_state  TEXT,
-        to_state    TEXT    NOT NULL,
-        note        TEXT    NOT NULL,
-        attachments TEXT    NOT NULL,
-        detail      TEXT    NOT NULL,
-        prev        BLOB    NOT NULL,
-        hash        BLOB    NOT NULL,
-        ledger_hash BLOB    NOT NULL,
-        PRIMARY KEY (case_id, seq)
-    ) WITHOUT ROWID;
-    INSERT INTO events_by_case (case_id, seq, ledger_seq, at, actor, role, step, from_state, to_state, note,
-                                attachments, detail, prev, hash, ledger_hash)
-        SELECT case_id, seq, ledger_seq, at, actor, role, step, from_state, to_state, note,
-               attachments, detail, prev, hash, ledger_hash FROM events;
-    DROP TABLE events;
-    ALTER TABLE events_by_case RENAME TO events;
-    CREATE UNIQUE INDEX events_ledger ON events (ledger_seq);
-    CREATE INDEX events_at ON events (at, case_id, seq);
-    DELETE FROM schema_migrations WHERE version = 16;";
+/// Puts the events back in the layout schema 15 left: keyed by case and seq, the ledger in an
+/// index, as migrations 1 and 5 made it (their own statements, taken from their files).
+fn events_by_case() -> String {
+    let init = include_str!("../migrations/0001_init.sql");
+    let from = init.find("CREATE TABLE events (").expect("migration 1 creates the events");
+    let to = from + init[from..].find("CREATE TABLE ledger_head").expect("and then the ledger head");
+    let open311 = include_str!("../migrations/0005_open311.sql");
+    let at =
+        open311.lines().find(|l| l.starts_with("CREATE INDEX events_at")).expect("migration 5 indexes events by time");
+    let columns = "case_id, seq, ledger_seq, at, actor, role, step, from_state, to_state, note, attachments, detail, \
+                   prev, hash, ledger_hash";
+    format!(
+        "ALTER TABLE events RENAME TO events_in_order; DROP INDEX events_case; DROP INDEX events_at;
+         {old}
+         INSERT INTO events ({columns}) SELECT {columns} FROM events_in_order;
+         DROP TABLE events_in_order;
+         {at}
+         DELETE FROM schema_migrations WHERE version = 16;",
+        old = &init[from..to]
+    )
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_move_into_ledger_order_whole() {
@@ -62,7 +54,7 @@ async fn events_move_into_ledger_order_whole() {
     drop(store);
 
     let old = rusqlite::Connection::open(dir.path().join("yiwang.db")).unwrap();
-    old.execute_batch(EVENTS_BY_CASE).unwrap();
+    old.execute_batch(&events_by_case()).unwrap();
     drop(old);
 
     let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();

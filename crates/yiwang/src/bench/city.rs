@@ -307,7 +307,7 @@ async fn pages(engine: &Engine, what: &str, filters: &str, searches: Vec<CaseFil
     Ok(())
 }
 
-/// Pages of a search run named after the run, slowest first.
+/// How many of its slowest pages a search run names.
 const SLOWEST: usize = 5;
 
 /// A filter's terms, short.
