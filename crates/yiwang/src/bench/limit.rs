@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use futures::{SinkExt, StreamExt};
 use rusqlite::types::Value;
+use yiwang_domain::evaluation::Dim;
 use yiwang_engine::Engine;
 
 use super::lifecycle::{self, Cast};
@@ -54,6 +55,9 @@ pub async fn run(bench: &Bench, options: &Options) -> anyhow::Result<()> {
     let m = lifecycle::lifecycles(&engine, &cast, options.cases, options.concurrency).await?;
     lifecycle::print_measured("yiwang", &m);
     drop((engine, cast));
+    // A read of the counters adds the embedded store's counter journal to them first, so the
+    // counter rows copied below are all there however soon the lifecycles ended.
+    ours.store.counters(Dim::Area, "", 0, 0).await?;
 
     let bare = bench.fresh_store().await?;
     let limit = match (&ours.place, &bare.place) {
