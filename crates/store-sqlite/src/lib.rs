@@ -57,6 +57,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../migrations/0014_case_search_kind.sql")),
     (15, include_str!("../migrations/0015_counter_journal.sql")),
     (16, include_str!("../migrations/0016_events_in_ledger_order.sql")),
+    (17, include_str!("../migrations/0017_case_search_kind_walk.sql")),
 ];
 
 /// A read-only connection of the pool.

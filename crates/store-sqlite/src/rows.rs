@@ -1,5 +1,7 @@
 //! SQL and row mapping for SQLite.
 
+use std::sync::OnceLock;
+
 use rusqlite::{Connection, OptionalExtension, Params, Row, Transaction, params, params_from_iter, types::Value};
 use yiwang_domain::Refusal;
 use yiwang_domain::audit::{self, CaseHead, Hash, LedgerEntry};
@@ -587,12 +589,19 @@ pub fn open_cases_near(
     ne: Point,
     since: Timestamp,
 ) -> Result<Vec<Case>> {
-    let mut stmt = c
-        .prepare_cached(
-            "SELECT data FROM cases WHERE subclass = ?1 AND reported_at >= ?2 AND lon BETWEEN ?3 AND ?4 AND lat BETWEEN ?5 AND ?6 \
-             AND state NOT IN ('closed_fixed', 'closed_not_fixed', 'voided', 'duplicate') ORDER BY id LIMIT 100",
+    // The open states named one by one: `cases_subclass` (subclass, state, …) then seeks each of
+    // them, where a `NOT IN` would read every case of the kind the city ever had.
+    static SQL: OnceLock<String> = OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        let open: Vec<String> =
+            State::ALL.iter().filter(|s| s.is_open()).map(|s| format!("'{}'", s.as_str())).collect();
+        format!(
+            "SELECT data FROM cases INDEXED BY cases_subclass WHERE subclass = ?1 AND state IN ({}) \
+             AND reported_at >= ?2 AND lon BETWEEN ?3 AND ?4 AND lat BETWEEN ?5 AND ?6 ORDER BY id LIMIT 100",
+            open.join(", ")
         )
-        .map_err(backend)?;
+    });
+    let mut stmt = c.prepare_cached(sql).map_err(backend)?;
     let rows = stmt
         .query_map(params![subclass.to_string(), since.0, sw.lon, ne.lon, sw.lat, ne.lat], |r| r.get::<_, String>(0))
         .map_err(backend)?;

@@ -4,7 +4,7 @@
 //! city scale the wrong one is slower by orders of magnitude. A district's closed cases are
 //! hundreds of thousands of entries of `cases_state_grid`, yet their newest twenty are among the
 //! first few hundred entries of `cases_state` read backwards; a rare kind of problem in a small
-//! street is the other way round; and a rare kind anywhere is best found in `cases_subclass`. So
+//! street is the other way round; and a kind in a wide area is best found in `cases_subclass`. So
 //! each state of the filter is searched by racing the plans that can answer it: each plan reads a
 //! stride of index entries in turn, and the first to finish gives the answer. A search costs at
 //! most as many times the best plan as there are plans, without knowing which plan that is.
@@ -55,8 +55,8 @@ pub enum Plan {
     /// `cases_state_grid` over the area's grids, every entry, the newest kept: fast when the area
     /// holds few cases in the state.
     Area,
-    /// `cases_subclass` (subclass, reported_at, grid, state, overdue) over the kind and the
-    /// report window, every entry: fast for a rare kind.
+    /// `cases_subclass` (subclass, state, id, grid, overdue, reported_at) backwards, until a
+    /// page is full: fast when the kind's cases in the state are few or often match.
     Kind,
 }
 
@@ -66,7 +66,7 @@ const WALK: &str = "SELECT id, grid, subclass, overdue, reported_at, state FROM 
 const AREA: &str = "SELECT id, grid, subclass, overdue, reported_at, state FROM cases INDEXED BY cases_state_grid \
                     WHERE state = ?1 AND grid >= ?2 AND grid < ?3";
 const KIND: &str = "SELECT id, grid, subclass, overdue, reported_at, state FROM cases INDEXED BY cases_subclass \
-                    WHERE subclass = ?1 AND reported_at >= ?2 AND reported_at < ?3";
+                    WHERE subclass = ?1 AND state = ?2 AND id < ?3 ORDER BY id DESC";
 
 /// The terms of a filter, for one state, as tested on an index entry.
 struct Terms<'f> {
@@ -97,7 +97,7 @@ impl Terms<'_> {
 struct Run<'s> {
     plan: Plan,
     rows: Rows<'s>,
-    /// The newest matches so far: in order for a walk, a min-heap of at most `limit` otherwise.
+    /// The newest matches so far: in order for a walk, a min-heap of at most `limit` for the area.
     kept: BinaryHeap<Reverse<i64>>,
     walked: Vec<i64>,
 }
@@ -119,7 +119,7 @@ impl Run<'_> {
             if state != t.state.as_str() || !t.kind(subclass, overdue) {
                 continue;
             }
-            if self.plan == Plan::Walk {
+            if self.plan != Plan::Area {
                 self.walked.push(id);
                 if self.walked.len() == limit {
                     return Ok(true);
@@ -136,9 +136,9 @@ impl Run<'_> {
 
     fn answer(self) -> Vec<i64> {
         match self.plan {
-            Plan::Walk => self.walked,
+            Plan::Walk | Plan::Kind => self.walked,
             // Ascending `Reverse` is descending ids.
-            Plan::Area | Plan::Kind => self.kept.into_sorted_vec().into_iter().map(|Reverse(id)| id).collect(),
+            Plan::Area => self.kept.into_sorted_vec().into_iter().map(|Reverse(id)| id).collect(),
         }
     }
 }
@@ -163,7 +163,7 @@ pub fn race(c: &Connection, f: &CaseFilter, state: State, limit: usize, stride: 
         runs.push(run(Plan::Area, area.query(params![state.as_str(), lo, hi]).map_err(backend)?));
     }
     if let Some(s) = &t.subclass {
-        runs.push(run(Plan::Kind, kind.query(params![s, t.from, t.to]).map_err(backend)?));
+        runs.push(run(Plan::Kind, kind.query(params![s, state.as_str(), t.before]).map_err(backend)?));
     }
     loop {
         for i in 0..runs.len() {
