@@ -1,8 +1,9 @@
 //! Points, polygons and the point → unit grid index (坐标落格).
 //!
 //! Every report carries a position; the platform must say which unit grid (单元网格) it lies in,
-//! fast enough to be called on every request. [`GridIndex`] answers that question: an R-tree of
-//! the grids' bounding boxes picks candidates, and an exact point-in-polygon test decides.
+//! fast enough to be called on every request. [`GridIndex`] answers that question: a lattice of
+//! equal cells over the grids' bounding boxes picks candidates, and an exact point-in-polygon
+//! test decides; for a point in no grid, an R-tree of the boxes finds the nearest one.
 //!
 //! Conventions:
 //! - Coordinates are degrees, longitude then latitude. We treat them as WGS-84; a deployment that
@@ -21,7 +22,6 @@
 //! - Longitudes do not wrap at ±180°: no Chinese grid crosses the antimeridian.
 
 use std::fmt;
-use std::ops::ControlFlow;
 
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -392,10 +392,10 @@ type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 ///
 /// Built once, then shared read-only between threads (`Send + Sync`). Polygons are stored flat:
 /// one vertex array, ring offsets and grid offsets, grids ranked by code so that "smallest code"
-/// is "smallest rank". The R-tree holds bounding boxes with longitudes multiplied by the cosine
-/// of the area's middle latitude, so that tree distances are nearly proportional to metres and
-/// the nearest-grid search stays tight; multiplying by a positive constant keeps every `<=`, so
-/// box containment is unaffected.
+/// is "smallest rank". The cells and the R-tree hold bounding boxes with longitudes multiplied by
+/// the cosine of the area's middle latitude, so that cells are nearly square and tree distances
+/// nearly proportional to metres, which keeps the nearest-grid search tight; multiplying by a
+/// positive constant keeps every `<=`, so box containment is unaffected.
 #[derive(Clone)]
 pub struct GridIndex {
     /// Grid codes by rank (ascending).
@@ -405,6 +405,9 @@ pub struct GridIndex {
     /// Ring `r` owns vertices `ring_vertices[r]..ring_vertices[r + 1]` (open, no repeated vertex).
     ring_vertices: Vec<u32>,
     vertices: Vec<Point>,
+    /// Each grid's bounding box, scaled: `[west, south, east, north]`.
+    boxes: Vec<[f64; 4]>,
+    cells: Cells,
     tree: RTree<Entry>,
     /// Longitude scale of the tree (cosine of the middle latitude).
     kx: f64,
@@ -458,6 +461,8 @@ impl GridIndex {
             grid_rings: vec![0],
             ring_vertices: vec![0],
             vertices: Vec::with_capacity(vertex_count),
+            boxes: Vec::with_capacity(cleaned.len()),
+            cells: Cells::default(),
             tree: RTree::new(),
             kx,
             snap_m: Self::DEFAULT_SNAP_M,
@@ -470,6 +475,7 @@ impl GridIndex {
                 hi = [hi[0].max(v.lon * kx), hi[1].max(v.lat)];
             }
             entries.push(Entry::new(Rectangle::from_corners(lo, hi), rank as u32));
+            index.boxes.push([lo[0], lo[1], hi[0], hi[1]]);
             for ring in rings {
                 index.vertices.extend(ring);
                 index.ring_vertices.push(index.vertices.len() as u32);
@@ -477,6 +483,7 @@ impl GridIndex {
             index.grid_rings.push(index.ring_vertices.len() as u32 - 1);
             index.codes.push(code);
         }
+        index.cells = Cells::new(&index.boxes);
         index.tree = RTree::bulk_load(entries);
         Ok(index)
     }
@@ -551,14 +558,11 @@ impl GridIndex {
     /// The smallest rank whose closed polygon contains `p`.
     #[inline]
     fn containing(&self, p: Point) -> Option<usize> {
-        let mut best = u32::MAX;
-        let _ = self.tree.locate_all_at_point_int(&[p.lon * self.kx, p.lat], |e: &Entry| {
-            if e.data < best && closed_contains(self.rings(e.data as usize), p) {
-                best = e.data;
-            }
-            ControlFlow::<()>::Continue(())
-        });
-        (best != u32::MAX).then_some(best as usize)
+        let (x, y) = (p.lon * self.kx, p.lat);
+        self.cells.at(x, y).iter().map(|&rank| rank as usize).find(|&rank| {
+            let [west, south, east, north] = self.boxes[rank];
+            x >= west && x <= east && y >= south && y <= north && closed_contains(self.rings(rank), p)
+        })
     }
 
     /// Best-first walk over bounding boxes for a point no grid contains: finds the nearest grid
@@ -588,6 +592,110 @@ impl GridIndex {
             }
         }
         nearest.map(|(distance_m, nearest)| OutsideSearch { nearest, distance_m, snapped })
+    }
+}
+
+/// A lattice of equal square cells over the grids' bounding boxes (scaled), each listing the
+/// ranks of the boxes that meet it, ascending: a point's candidates are one array read away, and
+/// the first of them that contains it is the smallest code. Cells are about the size of a typical
+/// grid, so a point has a handful of candidates where an R-tree walk visits several levels.
+#[derive(Clone, Default)]
+struct Cells {
+    west: f64,
+    south: f64,
+    /// Cells per unit of scaled coordinate.
+    per_unit: f64,
+    cols: usize,
+    rows: usize,
+    /// Cell `row * cols + col` lists `ranks[start[i]..start[i + 1]]`.
+    start: Vec<u32>,
+    ranks: Vec<u32>,
+}
+
+impl Cells {
+    /// Cells start at a typical grid's size and are made coarser while they would number more
+    /// than this per grid (grids far apart, the extent mostly empty) …
+    const MAX_CELLS_PER_BOX: usize = 16;
+    /// … or list more than this many entries per grid (a few rural grids, each thousands of
+    /// times a city block, filling thousands of cells).
+    const MAX_ENTRIES_PER_BOX: usize = 32;
+
+    fn new(boxes: &[[f64; 4]]) -> Cells {
+        if boxes.is_empty() {
+            return Cells::default();
+        }
+        let (mut west, mut south, mut east, mut north) =
+            (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+        let mut sides: Vec<f64> = Vec::with_capacity(boxes.len());
+        for b in boxes {
+            (west, south, east, north) = (west.min(b[0]), south.min(b[1]), east.max(b[2]), north.max(b[3]));
+            sides.push(((b[2] - b[0]) * (b[3] - b[1])).sqrt());
+        }
+        sides.sort_by(f64::total_cmp);
+        let mut side = sides[sides.len() / 2];
+        if !side.is_finite() || side <= 0.0 {
+            side = 1.0;
+        }
+        loop {
+            let count = |extent: f64| (extent / side) as usize + 1;
+            if count(east - west).saturating_mul(count(north - south)) <= Self::MAX_CELLS_PER_BOX * boxes.len() {
+                let cells = Cells::with_side(boxes, [west, south, east, north], side);
+                if cells.ranks.len() <= Self::MAX_ENTRIES_PER_BOX * boxes.len() {
+                    return cells;
+                }
+            }
+            side *= 2.0;
+        }
+    }
+
+    fn with_side(boxes: &[[f64; 4]], [west, south, east, north]: [f64; 4], side: f64) -> Cells {
+        let per_unit = 1.0 / side;
+        let cols = ((east - west) * per_unit) as usize + 1;
+        let rows = ((north - south) * per_unit) as usize + 1;
+        let mut cells = Cells { west, south, per_unit, cols, rows, start: vec![0; cols * rows + 1], ranks: Vec::new() };
+        // Counted, summed into offsets, then filled in rank order so that each list ascends.
+        for b in boxes {
+            for i in cells.meeting(b) {
+                cells.start[i + 1] += 1;
+            }
+        }
+        for i in 0..cols * rows {
+            cells.start[i + 1] += cells.start[i];
+        }
+        let mut next = cells.start.clone();
+        cells.ranks = vec![0; cells.start[cols * rows] as usize];
+        for (rank, b) in boxes.iter().enumerate() {
+            for i in cells.meeting(b) {
+                cells.ranks[next[i] as usize] = rank as u32;
+                next[i] += 1;
+            }
+        }
+        cells
+    }
+
+    /// The column (or row) of a scaled coordinate, clamped to the lattice. Rounding is monotone,
+    /// so a point within a box falls in a cell between those of the box's corners.
+    fn index(&self, v: f64, from: f64, count: usize) -> usize {
+        (((v - from) * self.per_unit).max(0.0) as usize).min(count - 1)
+    }
+
+    /// The cells a box meets.
+    fn meeting(&self, b: &[f64; 4]) -> impl Iterator<Item = usize> + use<> {
+        let (c0, c1) = (self.index(b[0], self.west, self.cols), self.index(b[2], self.west, self.cols));
+        let (r0, r1) = (self.index(b[1], self.south, self.rows), self.index(b[3], self.south, self.rows));
+        let cols = self.cols;
+        (r0..=r1).flat_map(move |r| (c0..=c1).map(move |c| r * cols + c))
+    }
+
+    /// The ranks whose boxes may hold the scaled point `(x, y)`, ascending; none off the lattice.
+    #[inline]
+    fn at(&self, x: f64, y: f64) -> &[u32] {
+        let (fx, fy) = ((x - self.west) * self.per_unit, (y - self.south) * self.per_unit);
+        if !(fx >= 0.0 && fy >= 0.0) || fx >= self.cols as f64 || fy >= self.rows as f64 {
+            return &[];
+        }
+        let i = fy as usize * self.cols + fx as usize;
+        &self.ranks[self.start[i] as usize..self.start[i + 1] as usize]
     }
 }
 
@@ -1197,6 +1305,29 @@ mod tests {
             }
         }
         assert!(located > 6_000 && on_vertices == 1_000, "{located}");
+    }
+
+    /// A rural grid thousands of times a block's size beside the blocks: the cells grow coarser
+    /// rather than list it thousands of times, and every answer stays the scan's.
+    #[test]
+    fn a_huge_grid_beside_small_ones_keeps_the_cells_small() {
+        let (width, height) = (0.02, 0.012);
+        let mut grids = tiling(20, 15, width, height, 8, true, 11);
+        let (east, north) = (ORIGIN.lon + width + 1.0, ORIGIN.lat + 0.5);
+        grids.push((code("110102001001001"), Polygon::rectangle(ORIGIN.lon + width, ORIGIN.lat, east, north)));
+        let index = GridIndex::new(grids.clone()).unwrap().with_snap_m(0.0);
+        let cells = &index.cells;
+        assert!(cells.ranks.len() <= Cells::MAX_ENTRIES_PER_BOX * index.len(), "{}", cells.ranks.len());
+        assert!(cells.cols * cells.rows <= Cells::MAX_CELLS_PER_BOX * index.len(), "{} × {}", cells.cols, cells.rows);
+        let mut rng = Rng(5);
+        for i in 0..5_000 {
+            let p = if i % 2 == 0 {
+                pt(rng.range(ORIGIN.lon, ORIGIN.lon + 1.5 * width), rng.range(ORIGIN.lat, ORIGIN.lat + height))
+            } else {
+                pt(rng.range(ORIGIN.lon, east + 0.1), rng.range(ORIGIN.lat - 0.1, north + 0.1))
+            };
+            assert_eq!(index.locate(p).ok().as_ref(), brute_locate(&grids, p), "{p:?}");
+        }
     }
 
     #[test]
