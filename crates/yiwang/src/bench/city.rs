@@ -285,7 +285,7 @@ async fn pages(engine: &Engine, what: &str, filters: &str, searches: Vec<CaseFil
             let took = t.elapsed();
             times.push(took);
             slowest.push((took, format!("{}, page {page}, {} found", described(&filter), cases.len())));
-            slowest.sort_by(|a, b| b.0.cmp(&a.0));
+            slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
             slowest.truncate(SLOWEST);
             found += cases.len();
             match cases.last() {
