@@ -350,10 +350,6 @@ pub struct Contribution {
 }
 
 impl Contribution {
-    fn add(&mut self, dim: Dim, key: &str, day: u32, f: impl Fn(&mut Counters)) {
-        f(self.counters.entry(Key { dim, key: key.to_owned(), day }).or_default());
-    }
-
     /// `self − old`, dropping what did not change: what a store must apply for one event.
     pub fn minus(&self, old: &Contribution) -> Contribution {
         let mut out = Contribution::default();
@@ -420,18 +416,13 @@ pub fn day_of(t: Timestamp, calendar: &Calendar) -> u32 {
 /// What a case's facts add to the counters. The 7-day completion rate counts a case on its report
 /// day; over a period that ended less than 7 days ago, its recent cases may still complete.
 pub fn contributions(f: &Facts, calendar: &Calendar, policy: &Policy) -> Contribution {
-    let mut c = Contribution::default();
     let day = |t: Timestamp| day_of(t, calendar);
     // Every node from the province down to the grid (and micro-grid) is an area object.
     let areas: Vec<String> = Level::ALL.iter().filter_map(|l| f.grid.at_level(*l)).map(|a| a.to_string()).collect();
-    let area = |c: &mut Contribution, d: u32, g: &dyn Fn(&mut Counters)| {
-        for a in &areas {
-            c.add(Dim::Area, a, d, g);
-        }
-    };
+    let mut c = Tally::default();
 
     let reported = day(f.reported_at);
-    area(&mut c, reported, &|k| k.reported += 1);
+    c.add_areas(&areas, reported, &|k| k.reported += 1);
     if matches!(f.reporter_role, Role::GridMember | Role::Inspector) {
         let accurate = f.filed.is_some() && f.invalid.is_none();
         c.add(Dim::Staff, &f.reporter, reported, |k| {
@@ -447,7 +438,7 @@ pub fn contributions(f: &Facts, calendar: &Calendar, policy: &Policy) -> Contrib
             k.reported_base += 1;
             k.completed_in_time += completed as i64;
         };
-        area(&mut c, reported, &completion);
+        c.add_areas(&areas, reported, &completion);
         if let Some(u) = &f.unit {
             c.add(Dim::Unit, u, reported, completion);
         }
@@ -460,7 +451,7 @@ pub fn contributions(f: &Facts, calendar: &Calendar, policy: &Policy) -> Contrib
             k.filed_on_time += *on_time as i64;
             k.filed_invalid += invalid as i64;
         };
-        area(&mut c, day(*at), &filing);
+        c.add_areas(&areas, day(*at), &filing);
         c.add(Dim::Staff, by, day(*at), filing);
     }
 
@@ -470,7 +461,7 @@ pub fn contributions(f: &Facts, calendar: &Calendar, policy: &Policy) -> Contrib
             k.dispatched += 1;
             k.acked_in_time += in_time as i64;
         };
-        area(&mut c, day(d.at), &dispatch);
+        c.add_areas(&areas, day(d.at), &dispatch);
         c.add(Dim::Unit, &d.unit, day(d.at), dispatch);
     }
 
@@ -487,7 +478,7 @@ pub fn contributions(f: &Facts, calendar: &Calendar, policy: &Policy) -> Contrib
             k.due_closed += (closed && !deferred) as i64;
             k.due_closed_on_time += (on_time && !deferred) as i64;
         };
-        area(&mut c, day(due), &due_count);
+        c.add_areas(&areas, day(due), &due_count);
         if let Some(u) = &f.unit {
             c.add(Dim::Unit, u, day(due), due_count);
         }
@@ -502,7 +493,7 @@ pub fn contributions(f: &Facts, calendar: &Calendar, policy: &Policy) -> Contrib
                 k.handling_minutes += m;
             }
         };
-        area(&mut c, day(at), &closure);
+        c.add_areas(&areas, day(at), &closure);
         if let Some(u) = &f.unit {
             c.add(Dim::Unit, u, day(at), closure);
         }
@@ -522,7 +513,7 @@ pub fn contributions(f: &Facts, calendar: &Calendar, policy: &Policy) -> Contrib
             k.handled += 1;
             k.reworked += reworked as i64;
         };
-        area(&mut c, day(*at), &handling);
+        c.add_areas(&areas, day(*at), &handling);
         c.add(Dim::Staff, by, day(*at), handling);
         if let Some(u) = unit {
             c.add(Dim::Unit, u, day(*at), handling);
@@ -541,17 +532,52 @@ pub fn contributions(f: &Facts, calendar: &Calendar, policy: &Policy) -> Contrib
                 Satisfaction::NotSatisfied => k.not_satisfied += 1,
             }
         };
-        area(&mut c, day(a.at), &answer);
+        c.add_areas(&areas, day(a.at), &answer);
         if let Some(u) = &f.unit {
             c.add(Dim::Unit, u, day(a.at), answer);
         }
     } else if let Some(at) = f.no_answer_at {
-        area(&mut c, day(at), &|k| k.no_answer += 1);
+        c.add_areas(&areas, day(at), &|k| k.no_answer += 1);
         if let Some(u) = &f.unit {
             c.add(Dim::Unit, u, day(at), |k| k.no_answer += 1);
         }
     }
-    c
+    c.into_contribution()
+}
+
+/// Counters gathered under borrowed keys, made into a [`Contribution`] once at the end: a case
+/// adds to a key many times (its report, filing and closure to the same areas and days), and a
+/// map keyed by owned strings would allocate a key at every addition.
+#[derive(Default)]
+struct Tally<'a> {
+    counters: Vec<(Dim, &'a str, u32, Counters)>,
+    buckets: BTreeMap<(Key, i64), i64>,
+}
+
+impl<'a> Tally<'a> {
+    fn add(&mut self, dim: Dim, key: &'a str, day: u32, f: impl Fn(&mut Counters)) {
+        let i = match self.counters.iter().position(|(d, k, y, _)| *d == dim && *y == day && *k == key) {
+            Some(i) => i,
+            None => {
+                self.counters.push((dim, key, day, Counters::default()));
+                self.counters.len() - 1
+            }
+        };
+        f(&mut self.counters[i].3);
+    }
+
+    /// Adds to every area object of the case (its grid and each node above it).
+    fn add_areas(&mut self, areas: &'a [String], day: u32, f: &dyn Fn(&mut Counters)) {
+        for a in areas {
+            self.add(Dim::Area, a, day, f);
+        }
+    }
+
+    fn into_contribution(self) -> Contribution {
+        let counters =
+            self.counters.into_iter().map(|(dim, key, day, c)| (Key { dim, key: key.to_owned(), day }, c)).collect();
+        Contribution { counters, buckets: self.buckets }
+    }
 }
 
 /// A rate with what it is made of.

@@ -147,7 +147,6 @@ pub struct Committed {
 
 /// A case with what its next step needs: its stored evaluation facts and, when this engine wrote
 /// them, what they contribute to the counters (so that a step counts only the new facts).
-#[derive(Clone)]
 struct Current {
     case: Case,
     facts: Option<Facts>,
@@ -302,7 +301,7 @@ impl Engine {
             Some(case) => self.store.facts(case.id).await?,
             None => None,
         };
-        self.evaluation_with(before, stored, None, event).await
+        self.evaluation_with(before, stored.as_ref(), None, event).await
     }
 
     /// [`Engine::evaluation`] with the case's stored facts already read ([`Engine::current`]),
@@ -310,13 +309,13 @@ impl Engine {
     async fn evaluation_with(
         &self,
         before: Option<&Case>,
-        stored: Option<Facts>,
-        counted: Option<Contribution>,
+        stored: Option<&Facts>,
+        counted: Option<&Contribution>,
         event: &Event,
     ) -> Result<Evaluated, StoreError> {
         let old = match before {
             None => None,
-            Some(case) => match &stored {
+            Some(case) => match stored {
                 Some(f) if f.seq == case.seq => Some(f.clone()),
                 Some(f) => return Err(StoreError::Conflict { case_id: case.id, expected: case.seq, found: f.seq }),
                 None => {
@@ -335,8 +334,8 @@ impl Engine {
         let (calendar, policy) = (&self.rules.calendar, &self.policy);
         let facts = Facts::apply(old, event, calendar, policy);
         let after = contributions(&facts, calendar, policy);
-        let delta = match (&stored, counted) {
-            (Some(_), Some(counted)) => after.minus(&counted),
+        let delta = match (stored, counted) {
+            (Some(_), Some(counted)) => after.minus(counted),
             (Some(f), None) => after.minus(&contributions(f, calendar, policy)),
             (None, _) => after.clone(),
         };
@@ -389,12 +388,12 @@ impl Engine {
     }
 
     /// The case and its stored evaluation facts: as this engine last wrote them, or in one read.
-    async fn current(&self, id: i64) -> Result<Current> {
+    async fn current(&self, id: i64) -> Result<Arc<Current>> {
         if let Some(copy) = self.recent.get(id) {
-            return Ok((*copy).clone());
+            return Ok(copy);
         }
         let (case, facts) = self.store.case_with_facts(id).await?.ok_or(EngineError::NotFound(id))?;
-        Ok(Current { case, facts, counted: None })
+        Ok(Arc::new(Current { case, facts, counted: None }))
     }
 
     /// Takes one step of the closed loop on a case.
@@ -402,9 +401,9 @@ impl Engine {
         self.check_command(&cmd)?;
         let mut last = None;
         for _ in 0..RETRIES {
-            let Current { case, facts, counted } = self.current(case_id).await?;
-            let (next, event) = case::decide(&case, &cmd, &self.rules)?;
-            let evaluated = match self.evaluation_with(Some(&case), facts, counted, &event).await {
+            let Current { case, facts, counted } = &*self.current(case_id).await?;
+            let (next, event) = case::decide(case, &cmd, &self.rules)?;
+            let evaluated = match self.evaluation_with(Some(case), facts.as_ref(), counted.as_ref(), &event).await {
                 Ok(e) => e,
                 Err(e @ StoreError::Conflict { .. }) => {
                     self.recent.forget(case_id);
@@ -437,8 +436,8 @@ impl Engine {
     pub async fn merge(&self, duplicate: i64, into: i64, actor: &Actor, at: Timestamp, note: &str) -> Result<Case> {
         let mut last = None;
         for _ in 0..RETRIES {
-            let Current { case: dup, facts: dup_facts, counted: dup_counted } = self.current(duplicate).await?;
-            let Current { case: master, facts: master_facts, counted: master_counted } = self.current(into).await?;
+            let Current { case: dup, facts: dup_facts, counted: dup_counted } = &*self.current(duplicate).await?;
+            let Current { case: master, facts: master_facts, counted: master_counted } = &*self.current(into).await?;
             if !master.state.is_open() {
                 return Err(Refusal::new(
                     "merge_into_closed",
@@ -454,13 +453,13 @@ impl Engine {
                 note: note.to_owned(),
                 attachments: vec![],
             };
-            let (d2, e2) = case::decide(&dup, &mark, &self.rules)?;
+            let (d2, e2) = case::decide(dup, &mark, &self.rules)?;
             let absorb =
                 Command { action: Action::AbsorbDuplicate { duplicate, reporter: dup.reporter.clone() }, ..mark };
-            let (m2, e1) = case::decide(&master, &absorb, &self.rules)?;
+            let (m2, e1) = case::decide(master, &absorb, &self.rules)?;
             let evaluations = match (
-                self.evaluation_with(Some(&dup), dup_facts, dup_counted, &e2).await,
-                self.evaluation_with(Some(&master), master_facts, master_counted, &e1).await,
+                self.evaluation_with(Some(dup), dup_facts.as_ref(), dup_counted.as_ref(), &e2).await,
+                self.evaluation_with(Some(master), master_facts.as_ref(), master_counted.as_ref(), &e1).await,
             ) {
                 (Ok(a), Ok(b)) => (a, b),
                 (Err(e @ StoreError::Conflict { .. }), _) | (_, Err(e @ StoreError::Conflict { .. })) => {
