@@ -58,6 +58,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("../migrations/0015_counter_journal.sql")),
     (16, include_str!("../migrations/0016_events_in_ledger_order.sql")),
     (17, include_str!("../migrations/0017_case_search_kind_walk.sql")),
+    (18, include_str!("../migrations/0018_case_report_blocks.sql")),
 ];
 
 /// A read-only connection of the pool.

@@ -12,7 +12,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use rusqlite::{Connection, Rows, params};
+use rusqlite::{Connection, OptionalExtension, Row, Rows, params};
 use yiwang_domain::case::State;
 use yiwang_store::{CaseFilter, CaseOrder, Result};
 
@@ -20,6 +20,14 @@ use crate::backend;
 
 /// Index entries a plan reads before the next plan's turn.
 const STRIDE: usize = 64;
+
+/// What one seek into an index costs, in entries read in order: a descent from the root against
+/// a step to the next entry.
+const SEEK: usize = 8;
+
+/// Case ids per block of `case_report_blocks` (schema 18) are `1 << BLOCK_BITS`: a case's block
+/// is `id >> BLOCK_BITS`.
+const BLOCK_BITS: u32 = 12;
 
 /// True when [`newest_ids`] can answer the filter: newest first, and no term that only the table
 /// holds.
@@ -58,15 +66,29 @@ pub enum Plan {
     /// `cases_subclass` (subclass, state, id, grid, overdue, reported_at) backwards, until a
     /// page is full: fast when the kind's cases in the state are few or often match.
     Kind,
+    /// `cases_state_grid` (state, grid, subclass, overdue, …) grid by grid, seeking each grid's
+    /// entries of the kind, the newest kept: fast when the kind is rare in a small area, where the
+    /// kind's walk reads the whole city's cases of the kind and the area's read every kind's.
+    GridByGrid,
 }
 
 // Every plan reads its index alone: a row read per entry would be a random read of the table.
 const WALK: &str = "SELECT id, grid, subclass, overdue, reported_at, state FROM cases INDEXED BY cases_state \
-                    WHERE state = ?1 AND id < ?2 ORDER BY id DESC";
+                    WHERE state = ?1 AND id < ?2 AND id >= ?3 ORDER BY id DESC";
 const AREA: &str = "SELECT id, grid, subclass, overdue, reported_at, state FROM cases INDEXED BY cases_state_grid \
                     WHERE state = ?1 AND grid >= ?2 AND grid < ?3";
 const KIND: &str = "SELECT id, grid, subclass, overdue, reported_at, state FROM cases INDEXED BY cases_subclass \
-                    WHERE subclass = ?1 AND state = ?2 AND id < ?3 ORDER BY id DESC";
+                    WHERE subclass = ?1 AND state = ?2 AND id < ?3 AND id >= ?4 ORDER BY id DESC";
+// The grid by grid plan: the first grid of the area with cases in the state, the next one after a
+// grid, and a grid's entries of the kind.
+const FIRST_GRID: &str = "SELECT grid FROM cases INDEXED BY cases_state_grid \
+                          WHERE state = ?1 AND grid >= ?2 AND grid < ?3 ORDER BY grid LIMIT 1";
+const NEXT_GRID: &str = "SELECT grid FROM cases INDEXED BY cases_state_grid \
+                         WHERE state = ?1 AND grid > ?2 AND grid < ?3 ORDER BY grid LIMIT 1";
+const IN_GRID: &str = "SELECT id, grid, subclass, overdue, reported_at, state FROM cases INDEXED BY cases_state_grid \
+                       WHERE state = ?1 AND grid = ?2 AND subclass = ?3 AND overdue BETWEEN ?4 AND ?5";
+// The blocks of ids whose cases may have been reported in a window.
+const WINDOW: &str = "SELECT min(block), max(block) FROM case_report_blocks WHERE latest >= ?1 AND earliest < ?2";
 
 /// The terms of a filter, for one state, as tested on an index entry.
 struct Terms<'f> {
@@ -75,6 +97,8 @@ struct Terms<'f> {
     subclass: Option<String>,
     /// The area's grids: `[area, area + ':')`, as codes nest by prefix.
     grids: Option<(String, String)>,
+    /// The ids that may match: `[lowest, before)`, the page's bound and the report window's.
+    lowest: i64,
     before: i64,
     from: i64,
     to: i64,
@@ -83,7 +107,7 @@ struct Terms<'f> {
 impl Terms<'_> {
     /// The terms an entry of every plan answers.
     fn placed(&self, id: i64, grid: &str, reported_at: i64) -> bool {
-        id < self.before
+        (self.lowest..self.before).contains(&id)
             && (self.from..self.to).contains(&reported_at)
             && self.grids.as_ref().is_none_or(|(lo, hi)| grid >= lo.as_str() && grid < hi.as_str())
     }
@@ -93,42 +117,86 @@ impl Terms<'_> {
     }
 }
 
+/// The ids `[lowest, highest)` that may hold the cases reported in `[from, to)`: those of the
+/// blocks whose report times meet the window. Ids follow report times closely, so a window's
+/// cases lie in a narrow range of ids, and a walk from the newest stops where the range ends.
+fn window_ids(c: &Connection, from: i64, to: i64) -> Result<(i64, i64)> {
+    if (from, to) == (i64::MIN, i64::MAX) {
+        return Ok((i64::MIN, i64::MAX));
+    }
+    let blocks: (Option<i64>, Option<i64>) = c
+        .prepare_cached(WINDOW)
+        .map_err(backend)?
+        .query_row(params![from, to], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(backend)?;
+    Ok(match blocks {
+        (Some(first), Some(last)) => (first << BLOCK_BITS, (last + 1) << BLOCK_BITS),
+        // No case was reported in the window.
+        _ => (0, 0),
+    })
+}
+
+/// Where a plan's entries come from.
+enum Entries<'s> {
+    /// One index, read in order.
+    Read(Rows<'s>),
+    /// The area's grids one by one: after `done` (none yet at the start), seek the next grid
+    /// with cases in the state, then its entries of the kind.
+    GridByGrid { c: &'s Connection, done: Option<String>, finished: bool },
+}
+
 /// One plan under way: its entries, and what it kept of them.
 struct Run<'s> {
     plan: Plan,
-    rows: Rows<'s>,
-    /// The newest matches so far: in order for a walk, a min-heap of at most `limit` for the area.
+    entries: Entries<'s>,
+    /// The newest matches so far: in order for a walk, a min-heap of at most `limit` for the others.
     kept: BinaryHeap<Reverse<i64>>,
     walked: Vec<i64>,
 }
 
 impl Run<'_> {
-    /// Reads up to `stride` entries; true once the plan has its answer.
+    /// Reads index entries worth about `stride` entries in order; true once the plan has its answer.
     fn advance(&mut self, t: &Terms, limit: usize, stride: usize) -> Result<bool> {
-        for _ in 0..stride {
-            let Some(r) = self.rows.next().map_err(backend)? else { return Ok(true) };
-            let id: i64 = r.get(0).map_err(backend)?;
-            let grid = r.get_ref(1).map_err(backend)?.as_str().map_err(backend)?;
-            let reported_at: i64 = r.get(4).map_err(backend)?;
-            if !t.placed(id, grid, reported_at) {
-                continue;
-            }
-            let subclass = r.get_ref(2).map_err(backend)?.as_str().map_err(backend)?;
-            let overdue: bool = r.get(3).map_err(backend)?;
-            let state = r.get_ref(5).map_err(backend)?.as_str().map_err(backend)?;
-            if state != t.state.as_str() || !t.kind(subclass, overdue) {
-                continue;
-            }
-            if self.plan != Plan::Area {
-                self.walked.push(id);
-                if self.walked.len() == limit {
-                    return Ok(true);
+        let mut budget = stride;
+        match &mut self.entries {
+            Entries::Read(rows) => {
+                while budget > 0 {
+                    budget -= 1;
+                    let Some(r) = rows.next().map_err(backend)? else { return Ok(true) };
+                    if keep(self.plan, &mut self.walked, &mut self.kept, t, r, limit)? {
+                        return Ok(true);
+                    }
                 }
-            } else {
-                self.kept.push(Reverse(id));
-                if self.kept.len() > limit {
-                    self.kept.pop();
+            }
+            Entries::GridByGrid { c, done, finished } => {
+                let (lo, hi) = t.grids.as_ref().expect("an area");
+                let kind = t.subclass.as_deref().expect("a kind");
+                let (no, yes) = t.f.overdue.map_or((false, true), |o| (o, o));
+                while budget > 0 && !*finished {
+                    budget = budget.saturating_sub(2 * SEEK);
+                    let next = match done {
+                        None => c
+                            .prepare_cached(FIRST_GRID)
+                            .map_err(backend)?
+                            .query_row(params![t.state.as_str(), lo, hi], |r| r.get::<_, String>(0)),
+                        Some(g) => c
+                            .prepare_cached(NEXT_GRID)
+                            .map_err(backend)?
+                            .query_row(params![t.state.as_str(), g.as_str(), hi], |r| r.get::<_, String>(0)),
+                    };
+                    let Some(grid) = next.optional().map_err(backend)? else {
+                        *finished = true;
+                        break;
+                    };
+                    let mut in_grid = c.prepare_cached(IN_GRID).map_err(backend)?;
+                    let mut rows = in_grid.query(params![t.state.as_str(), grid, kind, no, yes]).map_err(backend)?;
+                    while let Some(r) = rows.next().map_err(backend)? {
+                        budget = budget.saturating_sub(1);
+                        keep(self.plan, &mut self.walked, &mut self.kept, t, r, limit)?;
+                    }
+                    *done = Some(grid);
                 }
+                return Ok(*finished);
             }
         }
         Ok(false)
@@ -138,32 +206,75 @@ impl Run<'_> {
         match self.plan {
             Plan::Walk | Plan::Kind => self.walked,
             // Ascending `Reverse` is descending ids.
-            Plan::Area => self.kept.into_sorted_vec().into_iter().map(|Reverse(id)| id).collect(),
+            Plan::Area | Plan::GridByGrid => self.kept.into_sorted_vec().into_iter().map(|Reverse(id)| id).collect(),
         }
     }
 }
 
+/// Keeps an index entry that matches the terms: a walk in order, true once its page is full;
+/// the other plans the newest `limit` in a heap.
+fn keep(
+    plan: Plan,
+    walked: &mut Vec<i64>,
+    kept: &mut BinaryHeap<Reverse<i64>>,
+    t: &Terms,
+    r: &Row,
+    limit: usize,
+) -> Result<bool> {
+    let id: i64 = r.get(0).map_err(backend)?;
+    let grid = r.get_ref(1).map_err(backend)?.as_str().map_err(backend)?;
+    let reported_at: i64 = r.get(4).map_err(backend)?;
+    if !t.placed(id, grid, reported_at) {
+        return Ok(false);
+    }
+    let subclass = r.get_ref(2).map_err(backend)?.as_str().map_err(backend)?;
+    let overdue: bool = r.get(3).map_err(backend)?;
+    let state = r.get_ref(5).map_err(backend)?.as_str().map_err(backend)?;
+    if state != t.state.as_str() || !t.kind(subclass, overdue) {
+        return Ok(false);
+    }
+    if matches!(plan, Plan::Walk | Plan::Kind) {
+        walked.push(id);
+        return Ok(walked.len() == limit);
+    }
+    kept.push(Reverse(id));
+    if kept.len() > limit {
+        kept.pop();
+    }
+    Ok(false)
+}
+
 /// The newest `limit` matches in one state, newest first, and the plan that found them first.
 pub fn race(c: &Connection, f: &CaseFilter, state: State, limit: usize, stride: usize) -> Result<(Plan, Vec<i64>)> {
+    let from = f.reported_from.map_or(i64::MIN, |t| t.0);
+    let to = f.reported_to.map_or(i64::MAX, |t| t.0);
+    let (lowest, highest) = window_ids(c, from, to)?;
     let t = Terms {
         f,
         state,
         subclass: f.subclass.map(|s| s.to_string()),
         grids: f.area.as_ref().map(|a| (a.to_string(), format!("{a}:"))),
-        before: f.before_id.unwrap_or(i64::MAX),
-        from: f.reported_from.map_or(i64::MIN, |t| t.0),
-        to: f.reported_to.map_or(i64::MAX, |t| t.0),
+        lowest,
+        before: f.before_id.unwrap_or(i64::MAX).min(highest),
+        from,
+        to,
     };
     let mut walk = c.prepare_cached(WALK).map_err(backend)?;
     let mut area = c.prepare_cached(AREA).map_err(backend)?;
     let mut kind = c.prepare_cached(KIND).map_err(backend)?;
-    let run = |plan, rows| Run { plan, rows, kept: BinaryHeap::new(), walked: Vec::new() };
-    let mut runs = vec![run(Plan::Walk, walk.query(params![state.as_str(), t.before]).map_err(backend)?)];
+    let run = |plan, entries| Run { plan, entries, kept: BinaryHeap::new(), walked: Vec::new() };
+    let read = |rows| Entries::Read(rows);
+    let mut runs =
+        vec![run(Plan::Walk, read(walk.query(params![state.as_str(), t.before, t.lowest]).map_err(backend)?))];
     if let Some((lo, hi)) = &t.grids {
-        runs.push(run(Plan::Area, area.query(params![state.as_str(), lo, hi]).map_err(backend)?));
+        runs.push(run(Plan::Area, read(area.query(params![state.as_str(), lo, hi]).map_err(backend)?)));
     }
     if let Some(s) = &t.subclass {
-        runs.push(run(Plan::Kind, kind.query(params![s, state.as_str(), t.before]).map_err(backend)?));
+        let rows = kind.query(params![s, state.as_str(), t.before, t.lowest]).map_err(backend)?;
+        runs.push(run(Plan::Kind, read(rows)));
+        if t.grids.is_some() {
+            runs.push(run(Plan::GridByGrid, Entries::GridByGrid { c, done: None, finished: false }));
+        }
     }
     loop {
         for i in 0..runs.len() {
@@ -206,20 +317,23 @@ mod tests {
         drop(SqliteStore::open(dir.path(), Durability::Full).unwrap());
         let c = Connection::open(dir.path().join("yiwang.db")).unwrap();
         let mut dice = Dice(0x9e37_79b9_7f4a_7c15);
-        // Two districts of two streets of two communities of three grids; districts and kinds
-        // skewed, so that some searches have many matches and some few.
+        // Two districts of two streets of two communities of six grids; districts and kinds
+        // skewed, so that some searches have many matches and some few. Ids span hundreds of
+        // blocks of `case_report_blocks` and follow report times, but for a few cases reported
+        // at any time.
         let grid = |d: &mut Dice| {
             let county = if d.coin(80) { "310101" } else { "310102" };
-            format!("{county}{:03}{:03}{:03}", 1 + d.below(2), 1 + d.below(2), 1 + d.below(3))
+            format!("{county}{:03}{:03}{:03}", 1 + d.below(2), 1 + d.below(2), 1 + d.below(6))
         };
         let rows: Vec<Row> = (1..=3_000)
-            .map(|id| Row {
-                id,
+            .map(|i| Row {
+                id: i * 1_000,
                 state: STATES[[0, 0, 0, 1, 2][dice.below(5) as usize]],
                 grid: grid(&mut dice),
                 subclass: KINDS[[0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4][dice.below(11) as usize].min(4)],
                 overdue: dice.coin(10),
-                reported_at: id * 1_000 + dice.below(5_000) as i64,
+                reported_at: i * 1_000
+                    + if dice.coin(3) { dice.below(400_000) as i64 - 200_000 } else { dice.below(5_000) as i64 },
             })
             .collect();
         let tx = c.unchecked_transaction().unwrap();
@@ -242,13 +356,15 @@ mod tests {
                 3 => Some("310101002001"),
                 _ => Some("310102002002003"),
             };
+            // Report windows from wide to narrow, some with fewer matches than a page.
+            let from = dice.coin(40).then(|| dice.below(3_000_000) as i64);
             let f = CaseFilter {
                 area: area.map(|a| AreaCode::parse("area", a).unwrap()),
                 subclass: dice.coin(50).then(|| SubclassId::parse("s", KINDS[dice.below(5) as usize]).unwrap()),
                 overdue: dice.coin(30).then(|| dice.coin(50)),
-                reported_from: dice.coin(20).then(|| Timestamp(dice.below(3_000_000) as i64)),
-                reported_to: dice.coin(20).then(|| Timestamp(dice.below(3_000_000) as i64)),
-                before_id: dice.coin(30).then(|| dice.below(3_000) as i64),
+                reported_from: from.map(Timestamp),
+                reported_to: dice.coin(30).then(|| Timestamp(from.unwrap_or(0) + dice.below(300_000) as i64)),
+                before_id: dice.coin(30).then(|| dice.below(3_000_000) as i64),
                 ..Default::default()
             };
             let state = STATES[dice.below(3) as usize];
@@ -272,7 +388,7 @@ mod tests {
             assert_eq!(found, expected, "{plan:?} for {state:?} {f:?}");
             *wins.entry(plan).or_insert(0) += 1;
         }
-        for plan in [Plan::Walk, Plan::Area, Plan::Kind] {
+        for plan in [Plan::Walk, Plan::Area, Plan::Kind, Plan::GridByGrid] {
             assert!(wins.get(&plan).copied().unwrap_or(0) > 10, "{plan:?} won too few races: {wins:?}");
         }
     }

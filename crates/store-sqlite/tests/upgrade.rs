@@ -77,3 +77,36 @@ async fn history(store: &SqliteStore, ids: &[i64]) -> (Vec<String>, Vec<String>)
     let ledger = store.ledger_page(0, 1_000).await.unwrap().iter().map(|e| format!("{e:?}")).collect();
     (events, ledger)
 }
+
+/// Schema 18 fills the report times of each block of ids from the cases already stored, as its
+/// triggers keep them for the cases written after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_blocks_are_filled_from_the_stored_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    for i in 0..6 {
+        // Ids skipped, so that the cases fall in several blocks.
+        store.allocate_case_ids(3_000).await.unwrap();
+        conformance::full_life(&store, &format!("r{i}"), "110101001001001", T0.plus_ms(i * 90 * MINUTE_MS)).await;
+    }
+    let before = report_blocks(dir.path());
+    assert!(before.len() >= 4, "{before:?}");
+    drop(store);
+
+    rusqlite::Connection::open(dir.path().join("yiwang.db"))
+        .unwrap()
+        .execute_batch(
+            "DROP TRIGGER case_report_blocks_insert; DROP TRIGGER case_report_blocks_update;
+             DROP TABLE case_report_blocks; DELETE FROM schema_migrations WHERE version = 18;",
+        )
+        .unwrap();
+    drop(SqliteStore::open(dir.path(), Durability::Full).unwrap());
+    assert_eq!(report_blocks(dir.path()), before);
+}
+
+/// Each block's row: block, earliest and latest report time.
+fn report_blocks(dir: &std::path::Path) -> Vec<(i64, i64, i64)> {
+    let c = rusqlite::Connection::open(dir.join("yiwang.db")).unwrap();
+    let mut rows = c.prepare("SELECT block, earliest, latest FROM case_report_blocks ORDER BY block").unwrap();
+    rows.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+}
