@@ -22,8 +22,8 @@ use crate::backend;
 const STRIDE: usize = 64;
 
 /// What one seek into an index costs, in entries read in order: a descent from the root against
-/// a step to the next entry.
-const SEEK: usize = 8;
+/// a step to the next entry (7.6 to 8.2 µs against 0.48 to 0.63 µs on a store of a million cases).
+const SEEK: usize = 16;
 
 /// Case ids per block of `case_report_blocks` (schema 18) are `1 << BLOCK_BITS`: a case's block
 /// is `id >> BLOCK_BITS`.
