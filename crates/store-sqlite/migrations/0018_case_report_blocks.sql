@@ -6,8 +6,8 @@
 -- case: at 10 million cases, the slowest searches of all. Ids follow report time closely (a case
 -- gets its id when it is reported), but not exactly (imports, clocks), so the bound is read from
 -- what is stored, never assumed: a block whose earliest and latest report times miss the window
--- holds none of its cases. Triggers keep the blocks true whichever statement writes a case; a
--- report time that changes only widens its block, which stays true.
+-- holds none of its cases. The writer widens a block once per transaction with the cases it
+-- wrote (`ReportBlocks` in search.rs); a report time that changes only widens its block too.
 CREATE TABLE case_report_blocks (
     block INTEGER PRIMARY KEY,
     earliest INTEGER NOT NULL,
@@ -16,13 +16,3 @@ CREATE TABLE case_report_blocks (
 
 INSERT INTO case_report_blocks (block, earliest, latest)
 SELECT id >> 12, min(reported_at), max(reported_at) FROM cases GROUP BY id >> 12;
-
-CREATE TRIGGER case_report_blocks_insert AFTER INSERT ON cases BEGIN
-    INSERT INTO case_report_blocks (block, earliest, latest) VALUES (new.id >> 12, new.reported_at, new.reported_at)
-    ON CONFLICT (block) DO UPDATE SET earliest = min(earliest, excluded.earliest), latest = max(latest, excluded.latest);
-END;
-
-CREATE TRIGGER case_report_blocks_update AFTER UPDATE OF reported_at ON cases BEGIN
-    INSERT INTO case_report_blocks (block, earliest, latest) VALUES (new.id >> 12, new.reported_at, new.reported_at)
-    ON CONFLICT (block) DO UPDATE SET earliest = min(earliest, excluded.earliest), latest = max(latest, excluded.latest);
-END;

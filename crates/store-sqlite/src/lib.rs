@@ -25,6 +25,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::search::ReportBlocks;
 use async_trait::async_trait;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Params, Row, TransactionBehavior, params};
@@ -406,13 +407,15 @@ impl Writer {
         let mut ledger = self.ledger;
         let mut heads = Vec::with_capacity(group.len());
         let mut counters = Contribution::default();
+        let mut blocks = ReportBlocks::default();
         for (changes, _) in group {
-            if rows::apply(&t, changes, &mut ledger, &mut counters).is_err() {
+            if rows::apply(&t, changes, &mut ledger, &mut counters, &mut blocks).is_err() {
                 t.rollback().map_err(backend)?;
                 return Ok(None);
             }
             heads.push(ledger);
         }
+        blocks.write(&t)?;
         evaluation::journal(&t, ledger.seq, &counters)?;
         set_ledger(&t, self.ledger, ledger)?;
         t.commit().map_err(backend)?;
@@ -431,11 +434,12 @@ impl Writer {
         let mut ledger = self.ledger;
         let mut answers = Vec::with_capacity(group.len());
         let mut written = Contribution::default();
+        let mut blocks = ReportBlocks::default();
         for (changes, _) in group {
             let mut after = ledger;
             let mut counters = Contribution::default();
             t.execute_batch("SAVEPOINT one").map_err(backend)?;
-            match rows::apply(&t, changes, &mut after, &mut counters) {
+            match rows::apply(&t, changes, &mut after, &mut counters, &mut blocks) {
                 Ok(()) => {
                     t.execute_batch("RELEASE one").map_err(backend)?;
                     ledger = after;
@@ -448,6 +452,7 @@ impl Writer {
                 }
             }
         }
+        blocks.write(&t)?;
         evaluation::journal(&t, ledger.seq, &written)?;
         set_ledger(&t, self.ledger, ledger)?;
         t.commit().map_err(backend)?;

@@ -19,7 +19,8 @@ use yiwang_store::import::History;
 use yiwang_store::{CaseFilter, CaseOrder, Change, LedgerHead, OpenCounts, Reference, Result, StoreError, schedule};
 
 use crate::evaluation::FactsRow;
-use crate::{Cached, backend, search};
+use crate::search::{self, ReportBlocks};
+use crate::{Cached, backend};
 
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("domain values serialise")
@@ -90,12 +91,13 @@ pub fn apply(
     changes: &[Prepared],
     ledger: &mut LedgerHead,
     counters: &mut Contribution,
+    blocks: &mut ReportBlocks,
 ) -> Result<()> {
     for p in changes {
         if p.expected == 0 {
-            insert_case(t, p.case_id, &p.case)?;
+            insert_case(t, p.case_id, &p.case, blocks)?;
         } else {
-            update_case(t, p.case_id, &p.case, p.expected)?;
+            update_case(t, p.case_id, &p.case, p.expected, blocks)?;
         }
         insert_followers(t, p.case_id, &p.followers)?;
         *ledger = insert_event(t, &p.event, *ledger)?;
@@ -108,7 +110,7 @@ pub fn apply(
 }
 
 /// Inserts a new case's row; a case with this id already stored is refused.
-fn insert_case(t: &Transaction, id: i64, row: &[Value; 19]) -> Result<()> {
+fn insert_case(t: &Transaction, id: i64, row: &[Value; 19], blocks: &mut ReportBlocks) -> Result<()> {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let sql = SQL.get_or_init(|| {
         let places: Vec<String> = (1..=CASE_COLUMNS.len()).map(|i| format!("?{i}")).collect();
@@ -126,7 +128,16 @@ fn insert_case(t: &Transaction, id: i64, row: &[Value; 19]) -> Result<()> {
             format!("case {id} already exists"),
         )));
     }
+    blocks.note(id, reported_at(row));
     Ok(())
+}
+
+/// The report time in a case's row.
+fn reported_at(row: &[Value; 19]) -> i64 {
+    match row[case_column("reported_at")] {
+        Value::Integer(at) => at,
+        _ => unreachable!("`case_row` writes the report time as an integer"),
+    }
 }
 
 /// The case columns some index covers (see the migrations). Setting such a column rewrites every
@@ -168,7 +179,7 @@ fn update_sql(kept: u32) -> String {
 }
 
 /// Moves a stored case from `expected` to its new row; refused when it is missing or moved on.
-fn update_case(t: &Transaction, id: i64, row: &[Value; 19], expected: u32) -> Result<()> {
+fn update_case(t: &Transaction, id: i64, row: &[Value; 19], expected: u32, blocks: &mut ReportBlocks) -> Result<()> {
     static READ: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     // NOT INDEXED: a lookup by id, see `case`.
     let read = READ.get_or_init(|| format!("SELECT seq, {} FROM cases NOT INDEXED WHERE id = ?1", INDEXED.join(", ")));
@@ -198,6 +209,9 @@ fn update_case(t: &Transaction, id: i64, row: &[Value; 19], expected: u32) -> Re
         .enumerate()
         .filter(|(i, column)| stored[*i] == row[case_column(column)])
         .fold(0, |bits, (i, _)| bits | 1 << i);
+    if !is_kept(kept, "reported_at") {
+        blocks.note(id, reported_at(row));
+    }
     let id = Value::Integer(id);
     let values = CASE_COLUMNS.iter().zip(row).skip(1).filter(|(c, _)| !is_kept(kept, c)).map(|(_, v)| v);
     thread_local! {
@@ -292,14 +306,16 @@ impl PreparedHistory {
 pub fn import_history(t: &Transaction, histories: &[PreparedHistory], counters: &Contribution) -> Result<LedgerHead> {
     let start = ledger_head(t)?;
     let mut ledger = start;
+    let mut blocks = ReportBlocks::default();
     for h in histories {
-        insert_case(t, h.case_id, &h.case)?;
+        insert_case(t, h.case_id, &h.case, &mut blocks)?;
         insert_followers(t, h.case_id, &h.followers)?;
         for event in &h.events {
             ledger = insert_event(t, event, ledger)?;
         }
         crate::evaluation::insert_facts(t, &h.facts)?;
     }
+    blocks.write(t)?;
     crate::evaluation::add(t, counters)?;
     t.cached_execute("UPDATE ledger_head SET seq = ?1, hash = ?2 WHERE id = 1", params![ledger.seq, &ledger.hash[..]])
         .map_err(backend)?;

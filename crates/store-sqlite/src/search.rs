@@ -10,7 +10,7 @@
 //! most as many times the best plan as there are plans, without knowing which plan that is.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use rusqlite::{Connection, OptionalExtension, Row, Rows, params};
 use yiwang_domain::case::State;
@@ -134,6 +134,35 @@ fn window_ids(c: &Connection, from: i64, to: i64) -> Result<(i64, i64)> {
         // No case was reported in the window.
         _ => (0, 0),
     })
+}
+
+/// The report times of the cases a transaction writes, by block of ids, to widen
+/// `case_report_blocks` with before it commits: each block's row is written once per
+/// transaction, not once per case. Noting a case that is then undone (a commit refused inside
+/// its savepoint) only widens a block, which stays true.
+#[derive(Default)]
+pub struct ReportBlocks(BTreeMap<i64, (i64, i64)>);
+
+impl ReportBlocks {
+    pub fn note(&mut self, id: i64, reported_at: i64) {
+        let (earliest, latest) = self.0.entry(id >> BLOCK_BITS).or_insert((reported_at, reported_at));
+        *earliest = (*earliest).min(reported_at);
+        *latest = (*latest).max(reported_at);
+    }
+
+    pub fn write(&self, t: &Connection) -> Result<()> {
+        let mut upsert = t
+            .prepare_cached(
+                "INSERT INTO case_report_blocks (block, earliest, latest) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (block) DO UPDATE \
+                 SET earliest = min(earliest, excluded.earliest), latest = max(latest, excluded.latest)",
+            )
+            .map_err(backend)?;
+        for (block, (earliest, latest)) in &self.0 {
+            upsert.execute(params![block, earliest, latest]).map_err(backend)?;
+        }
+        Ok(())
+    }
 }
 
 /// Where a plan's entries come from.
@@ -337,7 +366,9 @@ mod tests {
             })
             .collect();
         let tx = c.unchecked_transaction().unwrap();
+        let mut blocks = ReportBlocks::default();
         for r in &rows {
+            blocks.note(r.id, r.reported_at);
             tx.execute(
                 "INSERT INTO cases (id, state, seq, head, subclass, grid, lon, lat, reported_at, overdue, data) \
                  VALUES (?1, ?2, 1, x'00', ?3, ?4, 121.4, 31.2, ?5, ?6, '{}')",
@@ -345,6 +376,7 @@ mod tests {
             )
             .unwrap();
         }
+        blocks.write(&tx).unwrap();
         tx.commit().unwrap();
 
         let mut wins = std::collections::HashMap::new();
