@@ -133,6 +133,8 @@ async fn migrate(conn: &mut Object) -> Result<()> {
     )
     .await
     .map_err(backend)?;
+    let newest = t.query_one("SELECT max(version) FROM schema_migrations", &[]).await.map_err(backend)?.get(0);
+    yiwang_store::check_schema_version(newest, MIGRATIONS[MIGRATIONS.len() - 1].0)?;
     for (version, sql) in MIGRATIONS {
         let done = t
             .query_opt("SELECT version FROM schema_migrations WHERE version = $1", &[version])

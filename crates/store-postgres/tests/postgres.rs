@@ -252,3 +252,18 @@ async fn throughput() {
     })
     .await;
 }
+
+/// A database that a newer yiwang migrated is refused, and left as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_from_a_newer_yiwang_is_refused() {
+    in_fresh_schema("newer", |url| async move {
+        drop(PostgresStore::connect(&url).await.expect("connect"));
+        let c = client(&url).await;
+        c.batch_execute("INSERT INTO schema_migrations (version, applied_at) VALUES (1000, 0)").await.unwrap();
+        let refused = PostgresStore::connect(&url).await.err().expect("refused");
+        assert!(refused.to_string().contains("version 1000, newer than this yiwang knows"), "{refused}");
+        let versions: i64 = c.query_one("SELECT count(*) FROM schema_migrations", &[]).await.unwrap().get(0);
+        assert!(versions > 1, "the database is as it was: {versions} versions");
+    })
+    .await;
+}

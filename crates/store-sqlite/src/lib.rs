@@ -271,6 +271,8 @@ fn migrate(conn: &mut Connection) -> Result<()> {
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
     )
     .map_err(backend)?;
+    let newest = conn.query_row("SELECT max(version) FROM schema_migrations", [], |r| r.get(0)).map_err(backend)?;
+    yiwang_store::check_schema_version(newest, MIGRATIONS[MIGRATIONS.len() - 1].0)?;
     for (version, sql) in MIGRATIONS {
         let t = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
         let done: Option<i64> = t

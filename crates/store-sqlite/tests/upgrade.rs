@@ -107,3 +107,19 @@ fn report_blocks(dir: &std::path::Path) -> Vec<(i64, i64, i64)> {
     let mut rows = c.prepare("SELECT block, earliest, latest FROM case_report_blocks ORDER BY block").unwrap();
     rows.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
 }
+
+/// A store that a newer yiwang migrated is refused, and left as it was.
+#[test]
+fn a_store_from_a_newer_yiwang_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(SqliteStore::open(dir.path(), Durability::Full).unwrap());
+    let newer = "INSERT INTO schema_migrations (version, applied_at) VALUES (1000, 0)";
+    rusqlite::Connection::open(dir.path().join("yiwang.db")).unwrap().execute_batch(newer).unwrap();
+    let refused = SqliteStore::open(dir.path(), Durability::Full).err().expect("refused");
+    assert!(refused.to_string().contains("version 1000, newer than this yiwang knows"), "{refused}");
+    let versions: i64 = rusqlite::Connection::open(dir.path().join("yiwang.db"))
+        .unwrap()
+        .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
+        .unwrap();
+    assert!(versions > 1, "the store is as it was: {versions} versions");
+}

@@ -88,6 +88,20 @@ pub fn brings_followers(case: &Case, event: &Event) -> bool {
     event.seq == 1 || case.followers.len() > 1
 }
 
+/// Refuses a store whose schema a newer yiwang has migrated (`newest` is the highest version it
+/// records, `known` this build's last migration). Writing to it, this build would leave stale
+/// what the newer schema keeps beside the rows (a table the writer widens, an index), and a
+/// newer build would then answer wrongly from it.
+pub fn check_schema_version(newest: Option<i64>, known: i64) -> Result<()> {
+    match newest {
+        Some(found) if found > known => Err(StoreError::Backend(format!(
+            "the store's schema is at version {found}, newer than this yiwang knows ({known}): \
+             run the yiwang that migrated it, or a newer one"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Where the ledger stood after a commit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LedgerHead {
