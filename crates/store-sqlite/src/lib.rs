@@ -25,7 +25,6 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::search::ReportBlocks;
 use async_trait::async_trait;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Params, Row, TransactionBehavior, params};
@@ -39,6 +38,8 @@ use yiwang_domain::taxonomy::SubclassId;
 use yiwang_domain::time::Timestamp;
 use yiwang_store::import::History;
 use yiwang_store::{CaseFilter, Change, LedgerHead, OpenCounts, Reference, Result, Store, StoreError};
+
+use crate::search::ReportBlocks;
 
 /// Embedded migrations, applied in order at open.
 const MIGRATIONS: &[(i64, &str)] = &[
