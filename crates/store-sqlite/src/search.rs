@@ -292,15 +292,14 @@ pub fn race(c: &Connection, f: &CaseFilter, state: State, limit: usize, stride: 
     let mut area = c.prepare_cached(AREA).map_err(backend)?;
     let mut kind = c.prepare_cached(KIND).map_err(backend)?;
     let run = |plan, entries| Run { plan, entries, kept: BinaryHeap::new(), walked: Vec::new() };
-    let read = |rows| Entries::Read(rows);
-    let mut runs =
-        vec![run(Plan::Walk, read(walk.query(params![state.as_str(), t.before, t.lowest]).map_err(backend)?))];
+    let walked = walk.query(params![state.as_str(), t.before, t.lowest]).map_err(backend)?;
+    let mut runs = vec![run(Plan::Walk, Entries::Read(walked))];
     if let Some((lo, hi)) = &t.grids {
-        runs.push(run(Plan::Area, read(area.query(params![state.as_str(), lo, hi]).map_err(backend)?)));
+        runs.push(run(Plan::Area, Entries::Read(area.query(params![state.as_str(), lo, hi]).map_err(backend)?)));
     }
     if let Some(s) = &t.subclass {
         let rows = kind.query(params![s, state.as_str(), t.before, t.lowest]).map_err(backend)?;
-        runs.push(run(Plan::Kind, read(rows)));
+        runs.push(run(Plan::Kind, Entries::Read(rows)));
         if t.grids.is_some() {
             runs.push(run(Plan::GridByGrid, Entries::GridByGrid { c, done: None, finished: false }));
         }
