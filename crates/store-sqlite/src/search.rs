@@ -44,9 +44,10 @@ pub fn answers(f: &CaseFilter) -> bool {
 /// every state, each searched on its own like the others.
 pub fn newest_ids(c: &Connection, f: &CaseFilter, limit: usize) -> Result<Vec<i64>> {
     let states = if f.states.is_empty() { &State::ALL[..] } else { &f.states[..] };
+    let window = window_ids(c, f)?;
     let mut ids = Vec::new();
     for state in states {
-        ids.extend(race(c, f, *state, limit, STRIDE)?.1);
+        ids.extend(race(c, f, window, *state, limit, STRIDE)?.1);
     }
     ids.sort_unstable_by(|a, b| b.cmp(a));
     ids.dedup();
@@ -117,10 +118,17 @@ impl Terms<'_> {
     }
 }
 
-/// The ids `[lowest, highest)` that may hold the cases reported in `[from, to)`: those of the
-/// blocks whose report times meet the window. Ids follow report times closely, so a window's
+/// The filter's report window `[from, to)`, unbounded where it sets none.
+fn window(f: &CaseFilter) -> (i64, i64) {
+    (f.reported_from.map_or(i64::MIN, |t| t.0), f.reported_to.map_or(i64::MAX, |t| t.0))
+}
+
+/// The ids `[lowest, highest)` that may hold the cases reported in the filter's window: those
+/// of the blocks whose report times meet it. Ids follow report times closely, so a window's
 /// cases lie in a narrow range of ids, and a walk from the newest stops where the range ends.
-fn window_ids(c: &Connection, from: i64, to: i64) -> Result<(i64, i64)> {
+/// Read once per search, for all its states.
+fn window_ids(c: &Connection, f: &CaseFilter) -> Result<(i64, i64)> {
+    let (from, to) = window(f);
     if (from, to) == (i64::MIN, i64::MAX) {
         return Ok((i64::MIN, i64::MAX));
     }
@@ -273,11 +281,18 @@ fn keep(
     Ok(false)
 }
 
-/// The newest `limit` matches in one state, newest first, and the plan that found them first.
-pub fn race(c: &Connection, f: &CaseFilter, state: State, limit: usize, stride: usize) -> Result<(Plan, Vec<i64>)> {
-    let from = f.reported_from.map_or(i64::MIN, |t| t.0);
-    let to = f.reported_to.map_or(i64::MAX, |t| t.0);
-    let (lowest, highest) = window_ids(c, from, to)?;
+/// The newest `limit` matches in one state, newest first, and the plan that found them first;
+/// `ids` bounds the ids that may match ([`window_ids`]).
+pub fn race(
+    c: &Connection,
+    f: &CaseFilter,
+    ids: (i64, i64),
+    state: State,
+    limit: usize,
+    stride: usize,
+) -> Result<(Plan, Vec<i64>)> {
+    let (from, to) = window(f);
+    let (lowest, highest) = ids;
     let t = Terms {
         f,
         state,
@@ -415,7 +430,7 @@ mod tests {
                 .rev()
                 .collect();
             expected.truncate(limit);
-            let (plan, found) = race(&c, &f, state, limit, 8).unwrap();
+            let (plan, found) = race(&c, &f, window_ids(&c, &f).unwrap(), state, limit, 8).unwrap();
             assert_eq!(found, expected, "{plan:?} for {state:?} {f:?}");
             *wins.entry(plan).or_insert(0) += 1;
         }
