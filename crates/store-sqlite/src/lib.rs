@@ -61,6 +61,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("../migrations/0016_events_in_ledger_order.sql")),
     (17, include_str!("../migrations/0017_case_search_kind_walk.sql")),
     (18, include_str!("../migrations/0018_case_report_blocks.sql")),
+    (19, include_str!("../migrations/0019_case_search_overdue_walk.sql")),
 ];
 
 /// A read-only connection of the pool.
