@@ -62,8 +62,7 @@ pub enum Plan {
     /// is full: fast when the matches are many.
     Walk,
     /// `cases_overdue` (schema 19) backwards, in place of the walk when a search asks for overdue
-    /// cases: the same entries in the same order, the overdue ones alone. Fast for an area's
-    /// overdue cases with no kind, which no other index seeks.
+    /// cases: the same entries in the same order, the overdue ones alone.
     Overdue,
     /// `cases_state_grid` over the area's grids, every entry, the newest kept: fast when the area
     /// holds few cases in the state.
@@ -71,6 +70,9 @@ pub enum Plan {
     /// `cases_subclass` (subclass, state, id, grid, overdue, reported_at) backwards, until a
     /// page is full: fast when the kind's cases in the state are few or often match.
     Kind,
+    /// `cases_overdue_kind` (schema 19) backwards, in place of the kind's walk when a search asks
+    /// for overdue cases: the kind's overdue entries alone.
+    OverdueKind,
     /// `cases_state_grid` (state, grid, subclass, overdue, …) grid by grid, seeking each grid's
     /// entries of the kind, the newest kept: fast when the kind is rare in a small area, where the
     /// kind's walk reads the whole city's cases of the kind and the area's read every kind's.
@@ -80,14 +82,16 @@ pub enum Plan {
 // Every plan reads its index alone: a row read per entry would be a random read of the table.
 const WALK: &str = "SELECT id, grid, subclass, overdue, reported_at, state FROM cases INDEXED BY cases_state \
                     WHERE state = ?1 AND id < ?2 AND id >= ?3 ORDER BY id DESC";
-// The walk of a search for overdue cases. The partial index has no `overdue` column: its entries
-// are overdue by its condition.
-const WALK_OVERDUE: &str = "SELECT id, grid, subclass, 1, reported_at, state FROM cases INDEXED BY cases_overdue \
-                            WHERE overdue = 1 AND state = ?1 AND id < ?2 AND id >= ?3 ORDER BY id DESC";
 const AREA: &str = "SELECT id, grid, subclass, overdue, reported_at, state FROM cases INDEXED BY cases_state_grid \
                     WHERE state = ?1 AND grid >= ?2 AND grid < ?3";
 const KIND: &str = "SELECT id, grid, subclass, overdue, reported_at, state FROM cases INDEXED BY cases_subclass \
                     WHERE subclass = ?1 AND state = ?2 AND id < ?3 AND id >= ?4 ORDER BY id DESC";
+// The walks of a search for overdue cases. The partial indexes have no `overdue` column: their
+// entries are overdue by their condition.
+const WALK_OVERDUE: &str = "SELECT id, grid, subclass, 1, reported_at, state FROM cases INDEXED BY cases_overdue \
+                            WHERE overdue = 1 AND state = ?1 AND id < ?2 AND id >= ?3 ORDER BY id DESC";
+const KIND_OVERDUE: &str = "SELECT id, grid, subclass, 1, reported_at, state FROM cases INDEXED BY cases_overdue_kind \
+                            WHERE overdue = 1 AND subclass = ?1 AND state = ?2 AND id < ?3 AND id >= ?4 ORDER BY id DESC";
 // The grid by grid plan: the first grid of the area with cases in the state, the next one after a
 // grid, and a grid's entries of the kind.
 const FIRST_GRID: &str = "SELECT grid FROM cases INDEXED BY cases_state_grid \
@@ -249,7 +253,7 @@ impl Run<'_> {
 
     fn answer(self) -> Vec<i64> {
         match self.plan {
-            Plan::Walk | Plan::Overdue | Plan::Kind => self.walked,
+            Plan::Walk | Plan::Overdue | Plan::Kind | Plan::OverdueKind => self.walked,
             // Ascending `Reverse` is descending ids.
             Plan::Area | Plan::GridByGrid => self.kept.into_sorted_vec().into_iter().map(|Reverse(id)| id).collect(),
         }
@@ -278,7 +282,7 @@ fn keep(
     if state != t.state.as_str() || !t.kind(subclass, overdue) {
         return Ok(false);
     }
-    if matches!(plan, Plan::Walk | Plan::Overdue | Plan::Kind) {
+    if matches!(plan, Plan::Walk | Plan::Overdue | Plan::Kind | Plan::OverdueKind) {
         walked.push(id);
         return Ok(walked.len() == limit);
     }
@@ -311,10 +315,15 @@ pub fn race(
         from,
         to,
     };
-    let (walk, walk_plan) = if f.overdue == Some(true) { (WALK_OVERDUE, Plan::Overdue) } else { (WALK, Plan::Walk) };
+    // A search for overdue cases walks the overdue twins of the walks' indexes.
+    let ((walk, walk_plan), (kind, kind_plan)) = if f.overdue == Some(true) {
+        ((WALK_OVERDUE, Plan::Overdue), (KIND_OVERDUE, Plan::OverdueKind))
+    } else {
+        ((WALK, Plan::Walk), (KIND, Plan::Kind))
+    };
     let mut walk = c.prepare_cached(walk).map_err(backend)?;
     let mut area = c.prepare_cached(AREA).map_err(backend)?;
-    let mut kind = c.prepare_cached(KIND).map_err(backend)?;
+    let mut kind = c.prepare_cached(kind).map_err(backend)?;
     let run = |plan, entries| Run { plan, entries, kept: BinaryHeap::new(), walked: Vec::new() };
     let walked = walk.query(params![state.as_str(), t.before, t.lowest]).map_err(backend)?;
     let mut runs = vec![run(walk_plan, Entries::Read(walked))];
@@ -323,7 +332,7 @@ pub fn race(
     }
     if let Some(s) = &t.subclass {
         let rows = kind.query(params![s, state.as_str(), t.before, t.lowest]).map_err(backend)?;
-        runs.push(run(Plan::Kind, Entries::Read(rows)));
+        runs.push(run(kind_plan, Entries::Read(rows)));
         if t.grids.is_some() {
             runs.push(run(Plan::GridByGrid, Entries::GridByGrid { c, done: None, finished: false }));
         }
@@ -443,7 +452,7 @@ mod tests {
             assert_eq!(found, expected, "{plan:?} for {state:?} {f:?}");
             *wins.entry(plan).or_insert(0) += 1;
         }
-        for plan in [Plan::Walk, Plan::Overdue, Plan::Area, Plan::Kind, Plan::GridByGrid] {
+        for plan in [Plan::Walk, Plan::Overdue, Plan::Area, Plan::Kind, Plan::OverdueKind, Plan::GridByGrid] {
             assert!(wins.get(&plan).copied().unwrap_or(0) > 10, "{plan:?} won too few races: {wins:?}");
         }
     }
