@@ -79,6 +79,14 @@ pub enum Plan {
     GridByGrid,
 }
 
+impl Plan {
+    /// A walk reads its entries newest first, so it keeps matches in order and stops once a page
+    /// is full; the other plans keep the newest in a heap and read to the end.
+    fn walks(self) -> bool {
+        matches!(self, Plan::Walk | Plan::Overdue | Plan::Kind | Plan::OverdueKind)
+    }
+}
+
 // Every plan reads its index alone: a row read per entry would be a random read of the table.
 const WALK: &str = "SELECT id, grid, subclass, overdue, reported_at, state FROM cases INDEXED BY cases_state \
                     WHERE state = ?1 AND id < ?2 AND id >= ?3 ORDER BY id DESC";
@@ -252,10 +260,11 @@ impl Run<'_> {
     }
 
     fn answer(self) -> Vec<i64> {
-        match self.plan {
-            Plan::Walk | Plan::Overdue | Plan::Kind | Plan::OverdueKind => self.walked,
+        if self.plan.walks() {
+            self.walked
+        } else {
             // Ascending `Reverse` is descending ids.
-            Plan::Area | Plan::GridByGrid => self.kept.into_sorted_vec().into_iter().map(|Reverse(id)| id).collect(),
+            self.kept.into_sorted_vec().into_iter().map(|Reverse(id)| id).collect()
         }
     }
 }
@@ -282,7 +291,7 @@ fn keep(
     if state != t.state.as_str() || !t.kind(subclass, overdue) {
         return Ok(false);
     }
-    if matches!(plan, Plan::Walk | Plan::Overdue | Plan::Kind | Plan::OverdueKind) {
+    if plan.walks() {
         walked.push(id);
         return Ok(walked.len() == limit);
     }
