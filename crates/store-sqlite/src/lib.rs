@@ -94,10 +94,12 @@ const STATEMENTS: usize = 256;
 const MAX_GROUP: usize = 1024;
 /// WAL pages written before the writer copies them back into the database (SQLite's default is
 /// 1,000, 4 MB). A page that many steps rewrite (a district's counters, an index's newest leaf)
-/// is copied back once per checkpoint, and each checkpoint waits for two fsyncs. At 10,000
-/// pages (about 40 MB of WAL, unless readers hold a checkpoint back) lifecycles ran about 1.2×
-/// faster (BENCHMARKS.md).
-const WAL_PAGES: u32 = 10_000;
+/// is copied back once per checkpoint, and each checkpoint waits for two fsyncs, so fewer,
+/// larger checkpoints write less; but a checkpoint runs inside a group's COMMIT, and every
+/// request of that group waits for all of it. 2,500 pages (about 10 MB) keeps that pause under
+/// the intake's latency target: at 10,000, HTTP intake's p99 was 34–38 ms against 19–21 ms,
+/// for 1.05–1.08× the lifecycles (BENCHMARKS.md, 7 December).
+const WAL_PAGES: u32 = 2_500;
 /// How long committed counter deltas may wait in the journal before the writer adds them.
 const SETTLE_AFTER: Duration = Duration::from_secs(1);
 /// Read-only connections, and so reads at once: more would only queue for the same cores, each
