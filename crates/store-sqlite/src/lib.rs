@@ -98,7 +98,7 @@ const MAX_GROUP: usize = 1024;
 /// larger checkpoints write less; but a checkpoint runs inside a group's COMMIT, and every
 /// request of that group waits for all of it. 2,500 pages (about 10 MB) keeps that pause under
 /// the intake's latency target: at 10,000, HTTP intake's p99 was 34–38 ms against 19–21 ms,
-/// for 1.05–1.08× the lifecycles (BENCHMARKS.md, 7 December).
+/// for 1.08× the lifecycles a second (BENCHMARKS.md, second session of 7 December).
 const WAL_PAGES: u32 = 2_500;
 /// How long committed counter deltas may wait in the journal before the writer adds them.
 const SETTLE_AFTER: Duration = Duration::from_secs(1);
