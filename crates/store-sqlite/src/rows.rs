@@ -90,7 +90,7 @@ pub fn apply(
     t: &Transaction,
     changes: &[Prepared],
     ledger: &mut LedgerHead,
-    counters: &mut Contribution,
+    counters: &mut crate::evaluation::Sum,
     blocks: &mut ReportBlocks,
 ) -> Result<()> {
     for p in changes {
@@ -103,7 +103,7 @@ pub fn apply(
         *ledger = insert_event(t, &p.event, *ledger)?;
         if let Some((facts, delta)) = &p.evaluation {
             crate::evaluation::store_facts(t, facts)?;
-            counters.merge(delta);
+            counters.add(delta);
         }
     }
     Ok(())
