@@ -78,9 +78,8 @@ impl FactsRow {
     }
 }
 
-/// A step's facts, in place when the case stays in its grid: naming `grid` in the update would
-/// rewrite `case_facts_grid` at every step, though it almost never changes.
-const UPDATE_FACTS: &str = "UPDATE case_facts SET seq = ?2, data = ?4 WHERE case_id = ?1 AND grid = ?3";
+/// A step's facts, in place.
+const UPDATE_FACTS: &str = "UPDATE case_facts SET seq = ?2, grid = ?3, data = ?4 WHERE case_id = ?1";
 
 /// Writes a step's facts (its delta is journalled by the writer, see `rows::apply`).
 pub fn store_facts(t: &Transaction, f: &FactsRow) -> Result<()> {

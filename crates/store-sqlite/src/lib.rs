@@ -62,6 +62,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (17, include_str!("../migrations/0017_case_search_kind_walk.sql")),
     (18, include_str!("../migrations/0018_case_report_blocks.sql")),
     (19, include_str!("../migrations/0019_case_search_overdue_walk.sql")),
+    (20, include_str!("../migrations/0020_case_facts_without_grid_index.sql")),
 ];
 
 /// A read-only connection of the pool.
