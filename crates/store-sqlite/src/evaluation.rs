@@ -16,9 +16,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
-use foldhash::fast::RandomState;
-
 use async_trait::async_trait;
+use foldhash::fast::RandomState;
 use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter, types::Value};
 use yiwang_domain::case::Case;
 use yiwang_domain::codes::AreaCode;
@@ -135,7 +134,7 @@ fn add_entries<'a>(
 /// Counter deltas summed over a group of commits, or over the journal. Hashed, not ordered like
 /// [`Contribution`]: a group adds each step's delta to the same few hundred keys, thousands of
 /// times, and an ordered map compared key strings at every level of every lookup (that merging
-/// was about a twelfth of the writer's time). Sorted once, when written.
+/// was 8 % of the writer's time). Sorted once, when written.
 #[derive(Default)]
 pub struct Sum {
     counters: HashMap<Key, Counters, RandomState>,
