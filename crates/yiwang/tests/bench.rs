@@ -239,3 +239,27 @@ fn http_intake_runs_and_verifies() {
         verifies(dir.path(), None);
     }
 }
+
+/// With `--rate`, the built-in client offers a fixed rate (open loop); wrk, which cannot pace
+/// its requests, is refused.
+#[test]
+fn http_intake_at_a_fixed_rate() {
+    let run = |extra: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        drop(listener);
+        let args = [&["--listen", &addr, "bench", "http", "--seconds", "2", "--connections", "4", "--grids", "200"], extra];
+        let out = yiwang_on(dir.path(), &args.concat());
+        (out.status.success(), text(&out), dir)
+    };
+    let (ok, says, dir) = run(&["--rate", "100"]);
+    assert!(ok && says.contains("4 connections, 100 reports/s offered, 2 s"), "{says}");
+    // Two seconds at 100 a second: 200 reports are due, and each one is answered.
+    assert!(says.contains("200 reports accepted, 0 failed"), "{says}");
+    verifies(dir.path(), None);
+    let (ok, says, _) = run(&["--rate", "100", "--client", "wrk"]);
+    assert!(!ok && says.contains("wrk cannot pace its requests"), "{says}");
+    let (ok, says, _) = run(&["--rate", "0"]);
+    assert!(!ok && says.contains("--rate must be a positive number"), "{says}");
+}

@@ -43,6 +43,12 @@ pub struct Options {
     /// Seed of the reports.
     #[arg(long, default_value_t = 2026)]
     pub seed: u64,
+    /// Reports a second to offer (built-in client): each connection posts on a fixed schedule
+    /// and each latency counts from the request's scheduled time, so a server that stalls is
+    /// charged for the requests it held back (wrk2's method). Without it every connection posts
+    /// as soon as it is answered, which measures the most the server takes.
+    #[arg(long)]
+    pub rate: Option<f64>,
 }
 
 /// What the load achieved.
@@ -77,11 +83,15 @@ pub async fn run(
     let addr = listener.local_addr()?;
     let server = tokio::spawn(yiwang_server::serve(app, listener));
 
-    let use_wrk = match options.client.as_str() {
-        "wrk" => true,
-        "builtin" => false,
-        "auto" => Command::new("wrk").arg("--version").output().is_ok(),
-        other => bail!("--client must be wrk, builtin or auto (got “{other}”)"),
+    if options.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+        bail!("--rate must be a positive number of reports a second");
+    }
+    let use_wrk = match (options.client.as_str(), options.rate) {
+        ("wrk", Some(_)) => bail!("wrk cannot pace its requests: use --client builtin with --rate"),
+        ("wrk", None) => true,
+        ("builtin", _) | ("auto", Some(_)) => false,
+        ("auto", None) => Command::new("wrk").arg("--version").output().is_ok(),
+        (other, _) => bail!("--client must be wrk, builtin or auto (got “{other}”)"),
     };
     let load = if use_wrk {
         let dir = tempfile_dir()?;
@@ -96,8 +106,9 @@ pub async fn run(
     };
     server.abort();
     let stored = engine.store().count_cases().await? as u64;
+    let offered = options.rate.map(|r| format!(", {r:.0} reports/s offered")).unwrap_or_default();
     println!(
-        "HTTP intake ({}, {} connections, {} s, {}): {} reports accepted, {} failed = {:.0} reports/s; latency p50 {:.2} ms, p99 {:.2} ms (target ≥ 3,000/s, p99 < 25 ms)",
+        "HTTP intake ({}, {} connections{offered}, {} s, {}): {} reports accepted, {} failed = {:.0} reports/s; latency p50 {:.2} ms, p99 {:.2} ms (target ≥ 3,000/s, p99 < 25 ms)",
         load.client,
         options.connections,
         options.seconds,
@@ -192,7 +203,8 @@ fn wrk(addr: std::net::SocketAddr, script: &Path, options: &Options) -> anyhow::
     })
 }
 
-/// One HTTP/1.1 keep-alive connection per task, each posting as fast as it is answered.
+/// One HTTP/1.1 keep-alive connection per task, each posting as soon as it is answered, or
+/// with `--rate` on its share of a fixed schedule.
 async fn builtin(
     addr: std::net::SocketAddr,
     token: &str,
@@ -201,8 +213,11 @@ async fn builtin(
 ) -> anyhow::Result<Load> {
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
+    // With a rate, connection c posts its j-th request at (c + j · connections) / rate.
+    let pace = options.rate.map(|rate| Duration::from_secs_f64(1.0 / rate));
+    let (connections, end) = (options.connections, started + Duration::from_secs(options.seconds));
     let mut tasks = tokio::task::JoinSet::new();
-    for c in 0..options.connections {
+    for c in 0..connections {
         let (bodies, stop, auth) = (bodies.clone(), stop.clone(), format!("Bearer {token}"));
         tasks.spawn(async move {
             let stream = tokio::net::TcpStream::connect(addr).await?;
@@ -211,18 +226,31 @@ async fn builtin(
                 hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
             tokio::spawn(conn);
             let (mut times, mut failed, mut i) = (Latencies::default(), 0u64, c);
-            while !stop.load(Ordering::Relaxed) {
+            for j in 0.. {
+                // Paced, every request due before the end is sent, and its latency counts from
+                // when it was due, not from when it could be sent.
+                let due = match pace {
+                    Some(pace) => {
+                        let due = started + pace * (c + j * connections) as u32;
+                        if due >= end {
+                            break;
+                        }
+                        tokio::time::sleep_until(due.into()).await;
+                        due
+                    }
+                    None if stop.load(Ordering::Relaxed) => break,
+                    None => Instant::now(),
+                };
                 i += 1;
                 let request = hyper::Request::post("/api/reports")
                     .header("host", addr.to_string())
                     .header("content-type", "application/json")
                     .header("authorization", &auth)
                     .body(Full::new(Bytes::from(bodies[i % bodies.len()].clone())))?;
-                let t = Instant::now();
                 let response = sender.send_request(request).await?;
                 let status = response.status();
                 response.into_body().collect().await?;
-                times.push(t.elapsed());
+                times.push(due.elapsed());
                 if !status.is_success() {
                     failed += 1;
                 }
