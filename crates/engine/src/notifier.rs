@@ -285,12 +285,9 @@ impl Notifier {
             let Some(last) = page.last().map(|e| e.ledger_seq) else { break };
             let loaded = self.engine.loaded();
             let staffing = Staffing::of(&loaded);
-            let mut cases: HashMap<i64, (Option<Case>, Vec<Event>)> = HashMap::new();
+            let cases = yiwang_store::cases_of(store.as_ref(), page.iter()).await?;
             let mut out = Vec::new();
             for entry in &page {
-                if let std::collections::hash_map::Entry::Vacant(v) = cases.entry(entry.case_id) {
-                    v.insert((store.case(entry.case_id).await?, store.events(entry.case_id).await?));
-                }
                 let (Some(case), events) = &cases[&entry.case_id] else { continue };
                 let Some(event) = events.iter().find(|e| e.seq == entry.seq) else {
                     tracing::warn!(case = entry.case_id, seq = entry.seq, "an event in the ledger is missing");

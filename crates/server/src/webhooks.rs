@@ -34,7 +34,6 @@
 //! 192.168/16 — where government intranets live) are allowed. [`Config::allow_loopback`] opens
 //! loopback for tests and for a receiver on the same machine.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -265,16 +264,14 @@ impl Feeder {
                 store.ledger_page(self.cursor, PAGE).await?.into_iter().take_while(|e| e.ledger_seq <= head).collect();
             let Some(last) = page.last().map(|e| e.ledger_seq) else { break };
             let now = Timestamp::now();
-            let mut cases: HashMap<i64, (Option<Case>, Vec<Event>)> = HashMap::new();
+            // The entries some subscription follows (see `interested`), their cases read at once.
+            let cases = yiwang_store::cases_of(store.as_ref(), page.iter().filter(|e| e.ledger_seq > from)).await?;
             let mut deliveries = Vec::new();
             for entry in &page {
                 let interested: Vec<&Subscription> =
                     subscriptions.iter().filter(|s| entry.ledger_seq > s.after_ledger_seq).collect();
                 if interested.is_empty() {
                     continue;
-                }
-                if let std::collections::hash_map::Entry::Vacant(v) = cases.entry(entry.case_id) {
-                    v.insert((store.case(entry.case_id).await?, store.events(entry.case_id).await?));
                 }
                 let (case, events) = &cases[&entry.case_id];
                 let Some(event) = events.iter().find(|e| e.seq == entry.seq) else {

@@ -21,6 +21,7 @@ mod schedule;
 mod webhooks;
 mod writer;
 
+use std::collections::BTreeSet;
 use std::error::Error as StdError;
 use std::time::Duration;
 
@@ -34,7 +35,7 @@ use yiwang_domain::codes::AreaCode;
 use yiwang_domain::geo::Point;
 use yiwang_domain::taxonomy::SubclassId;
 use yiwang_domain::time::Timestamp;
-use yiwang_store::{CaseFilter, Change, LedgerHead, OpenCounts, Reference, Result, Store, StoreError};
+use yiwang_store::{CaseFilter, CasesWithEvents, Change, LedgerHead, OpenCounts, Reference, Result, Store, StoreError};
 
 /// Embedded migrations, applied in order at connect.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -220,6 +221,10 @@ impl Store for PostgresStore {
 
     async fn events(&self, case_id: i64) -> Result<Vec<Event>> {
         rows::events(&self.conn().await?, "WHERE case_id = $1 ORDER BY seq", &[&case_id]).await
+    }
+
+    async fn cases_with_events(&self, ids: BTreeSet<i64>) -> Result<CasesWithEvents> {
+        rows::cases_with_events(&self.conn().await?, &ids.into_iter().collect::<Vec<_>>()).await
     }
 
     async fn find_cases(&self, filter: &CaseFilter) -> Result<Vec<Case>> {

@@ -12,7 +12,7 @@ use yiwang_domain::responsibility::{Duty, Unit};
 use yiwang_domain::staff::Staff;
 use yiwang_domain::taxonomy::SubclassId;
 use yiwang_domain::time::Timestamp;
-use yiwang_store::{CaseFilter, CaseOrder, LedgerHead, OpenCounts, Reference, Result, schedule};
+use yiwang_store::{CaseFilter, CaseOrder, CasesWithEvents, LedgerHead, OpenCounts, Reference, Result, schedule};
 
 use crate::{backend, backend_msg};
 
@@ -200,6 +200,18 @@ impl<'a> ChangeRow<'a> {
 pub async fn case<C: GenericClient>(c: &C, id: i64) -> Result<Option<Case>> {
     let rows = query(c, "SELECT data FROM cases WHERE id = $1", &[&id]).await?;
     rows.first().map(|r| from_json(get(r, 0)?)).transpose()
+}
+
+/// Each case of `ids` with its events: two queries whatever their number.
+pub async fn cases_with_events<C: GenericClient>(c: &C, ids: &[i64]) -> Result<CasesWithEvents> {
+    let mut out: CasesWithEvents = ids.iter().map(|id| (*id, (None, Vec::new()))).collect();
+    for r in query(c, "SELECT id, data FROM cases WHERE id = ANY($1)", &[&ids]).await? {
+        out.entry(get(&r, 0)?).or_default().0 = Some(from_json(get(&r, 1)?)?);
+    }
+    for e in events(c, "WHERE case_id = ANY($1) ORDER BY case_id, seq", &[&ids]).await? {
+        out.entry(e.case_id).or_default().1.push(e);
+    }
+    Ok(out)
 }
 
 pub async fn events<C: GenericClient>(c: &C, tail: &str, params: &[Param<'_>]) -> Result<Vec<Event>> {

@@ -20,6 +20,7 @@ mod schedule;
 mod search;
 mod webhooks;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
@@ -37,7 +38,7 @@ use yiwang_domain::geo::Point;
 use yiwang_domain::taxonomy::SubclassId;
 use yiwang_domain::time::Timestamp;
 use yiwang_store::import::History;
-use yiwang_store::{CaseFilter, Change, LedgerHead, OpenCounts, Reference, Result, Store, StoreError};
+use yiwang_store::{CaseFilter, CasesWithEvents, Change, LedgerHead, OpenCounts, Reference, Result, Store, StoreError};
 
 use crate::search::ReportBlocks;
 
@@ -528,6 +529,17 @@ impl Store for SqliteStore {
 
     async fn events(&self, case_id: i64) -> Result<Vec<Event>> {
         self.read(move |c| rows::events(c, "WHERE case_id = ?1 ORDER BY seq", params![case_id])).await
+    }
+
+    async fn cases_with_events(&self, ids: BTreeSet<i64>) -> Result<CasesWithEvents> {
+        self.read(move |c| {
+            ids.into_iter()
+                .map(|id| {
+                    Ok((id, (rows::case(c, id)?, rows::events(c, "WHERE case_id = ?1 ORDER BY seq", params![id])?)))
+                })
+                .collect()
+        })
+        .await
     }
 
     async fn find_cases(&self, filter: &CaseFilter) -> Result<Vec<Case>> {

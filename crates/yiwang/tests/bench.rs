@@ -249,7 +249,8 @@ fn http_intake_at_a_fixed_rate() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         drop(listener);
-        let args = [&["--listen", &addr, "bench", "http", "--seconds", "2", "--connections", "4", "--grids", "200"], extra];
+        let args =
+            [&["--listen", &addr, "bench", "http", "--seconds", "2", "--connections", "4", "--grids", "200"], extra];
         let out = yiwang_on(dir.path(), &args.concat());
         (out.status.success(), text(&out), dir)
     };

@@ -4,6 +4,7 @@
 //! SQL, which each backend supplies as a closure (the statements are plain SQL that both
 //! dialects accept). Panics name the step that failed.
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -558,6 +559,17 @@ async fn finding_cases(s: &dyn Store) {
         .unwrap();
     assert!(window.iter().all(|c| c.reported_at >= T0.plus_ms(MINUTE_MS)) && !window.is_empty());
     assert_eq!(s.count_cases().await.unwrap(), all.len() as i64);
+
+    // The ledger followers' read: several cases at once, as read one by one; a missing id is
+    // `None` with no events.
+    let (newest, oldest, missing) = (all[0].id, all[all.len() - 1].id, all[0].id + 1_000_000);
+    let read = s.cases_with_events(BTreeSet::from([newest, oldest, missing])).await.unwrap();
+    assert_eq!(read.len(), 3);
+    for id in [newest, oldest] {
+        assert_eq!(read[&id], (s.case(id).await.unwrap(), s.events(id).await.unwrap()));
+    }
+    assert_eq!(read[&oldest].1.len(), 8, "the oldest case lived its whole life");
+    assert_eq!(read[&missing], (None, vec![]));
 
     let near = s
         .open_cases_near(

@@ -24,7 +24,7 @@ use yiwang_domain::geo::Point;
 use yiwang_domain::time::Timestamp;
 use yiwang_engine::Engine;
 
-use super::{Latencies, city_map};
+use super::{Latencies, city_map, cpu_seconds};
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct Options {
@@ -93,6 +93,7 @@ pub async fn run(
         ("auto", None) => Command::new("wrk").arg("--version").output().is_ok(),
         (other, _) => bail!("--client must be wrk, builtin or auto (got “{other}”)"),
     };
+    let cpu = cpu_seconds();
     let load = if use_wrk {
         let dir = tempfile_dir()?;
         let script = dir.join("reports.lua");
@@ -104,6 +105,7 @@ pub async fn run(
     } else {
         builtin(addr, &token, Arc::new(bodies), options).await?
     };
+    let cpu = cpu.zip(cpu_seconds()).map(|(before, after)| after - before);
     server.abort();
     let stored = engine.store().count_cases().await? as u64;
     let offered = options.rate.map(|r| format!(", {r:.0} reports/s offered")).unwrap_or_default();
@@ -119,6 +121,13 @@ pub async fn run(
         load.p50.as_secs_f64() * 1e3,
         load.p99.as_secs_f64() * 1e3,
     );
+    if let Some(cpu) = cpu {
+        println!(
+            "cpu:     {cpu:.2} CPU-seconds in this process ({}) = {:.0} reports per CPU-second",
+            if use_wrk { "the server; wrk's are its own" } else { "the server and the client" },
+            load.ok as f64 / cpu
+        );
+    }
     println!("cases stored: {stored}");
     if load.failed > 0 || load.ok == 0 {
         bail!("{} of {} reports failed", load.failed, load.ok + load.failed);
