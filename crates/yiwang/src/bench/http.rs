@@ -234,7 +234,7 @@ async fn builtin(
             let (mut sender, conn) =
                 hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
             tokio::spawn(conn);
-            let (mut times, mut failed, mut i) = (Latencies::default(), 0u64, c);
+            let (mut times, mut failed) = (Latencies::default(), 0u64);
             for j in 0.. {
                 // Paced, every request due before the end is sent, and its latency counts from
                 // when it was due, not from when it could be sent.
@@ -250,12 +250,11 @@ async fn builtin(
                     None if stop.load(Ordering::Relaxed) => break,
                     None => Instant::now(),
                 };
-                i += 1;
                 let request = hyper::Request::post("/api/reports")
                     .header("host", addr.to_string())
                     .header("content-type", "application/json")
                     .header("authorization", &auth)
-                    .body(Full::new(Bytes::from(bodies[i % bodies.len()].clone())))?;
+                    .body(Full::new(Bytes::from(bodies[(c + j) % bodies.len()].clone())))?;
                 let response = sender.send_request(request).await?;
                 let status = response.status();
                 response.into_body().collect().await?;
