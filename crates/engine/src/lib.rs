@@ -20,6 +20,7 @@ mod recent;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use yiwang_domain::Refusal;
@@ -505,6 +506,12 @@ impl Engine {
         Ok(())
     }
 }
+
+/// How often at most a task that follows the commits (the notifier, the scheduler, the webhook
+/// feeder) starts a round. Under load each round then takes up what many group commits wrote,
+/// with one set of reads and one write, instead of a round for nearly every group commit;
+/// nothing they do is owed sooner than a tenth of a second.
+pub const ROUND_GAP: Duration = Duration::from_millis(100);
 
 /// A task running beside the server (the scheduler, the notifier). It stops when told or when
 /// dropped; a step in flight is abandoned, which loses nothing: both pick up where the store

@@ -36,7 +36,7 @@ use yiwang_store::notifications::{NewNotification, NotificationKind, Recipient};
 use yiwang_store::schedule::is_followed_up;
 use yiwang_store::{Store, StoreError};
 
-use crate::{Background, Engine, Loaded};
+use crate::{Background, Engine, Loaded, ROUND_GAP};
 
 /// Ledger entries read at once.
 const PAGE: u32 = 256;
@@ -44,10 +44,6 @@ const PAGE: u32 = 256;
 /// entries or in time), so that events nobody is told about cost no write of their own.
 const SAVE_EVERY: i64 = 10_000;
 const SAVE_AFTER: Duration = Duration::from_secs(60);
-/// Rounds start at most this often. Under load each round then gathers the events of many
-/// commits and writes their notifications in one transaction of the store's writer, instead of
-/// one for nearly every group commit; an inbox is a tenth of a second later at most.
-const ROUND_GAP: Duration = Duration::from_millis(100);
 
 /// The nodes on which each role that receives group notifications is held.
 struct Staffing {

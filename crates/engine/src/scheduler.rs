@@ -35,7 +35,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use yiwang_domain::calendar::Calendar;
@@ -46,7 +46,7 @@ use yiwang_store::StoreError;
 use yiwang_store::schedule::{Wake, awaits_follow_up};
 
 use crate::clock::Clock;
-use crate::{Background, Engine, EngineError, Result};
+use crate::{Background, Engine, EngineError, ROUND_GAP, Result};
 
 /// Cases read at once.
 const BATCH: u32 = 256;
@@ -316,6 +316,7 @@ impl Scheduler {
         Background::spawn(async move {
             let mut rx = self.engine.subscribe();
             loop {
+                let started = Instant::now();
                 match self.catch_up(self.clock.now()).await {
                     Ok(r) if r.acted > 0 => tracing::info!(steps = r.acted, "deadline steps taken"),
                     Ok(_) => {}
@@ -338,6 +339,7 @@ impl Scheduler {
                     r = rx.recv() => if matches!(r, Err(RecvError::Closed)) { return },
                     _ = tokio::time::sleep(wait) => {}
                 }
+                tokio::time::sleep_until((started + ROUND_GAP).into()).await;
             }
         })
     }

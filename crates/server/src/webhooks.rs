@@ -196,6 +196,7 @@ async fn feed_loop(views: AppState, poll: Duration, wake: Arc<Notify>) {
     let mut rx = views.0.engine.subscribe();
     let mut feeder = None;
     loop {
+        let started = Instant::now();
         if feeder.is_none() {
             match views.0.engine.store().webhook_cursor().await {
                 Ok(cursor) => {
@@ -218,6 +219,7 @@ async fn feed_loop(views: AppState, poll: Duration, wake: Arc<Notify>) {
             r = rx.recv() => if matches!(r, Err(RecvError::Closed)) { return },
             _ = tokio::time::sleep(poll) => {}
         }
+        tokio::time::sleep_until((started + yiwang_engine::ROUND_GAP).into()).await;
         // Whatever else was announced meanwhile is read by the next round anyway.
         while !matches!(rx.try_recv(), Err(TryRecvError::Empty | TryRecvError::Closed)) {}
     }
