@@ -266,7 +266,7 @@ impl Feeder {
                 store.ledger_page(self.cursor, PAGE).await?.into_iter().take_while(|e| e.ledger_seq <= head).collect();
             let Some(last) = page.last().map(|e| e.ledger_seq) else { break };
             let now = Timestamp::now();
-            // The entries some subscription follows (see `interested`), their cases read at once.
+            // The entries some subscription follows (see `interested`), their cases read together.
             let cases = yiwang_store::cases_of(store.as_ref(), page.iter().filter(|e| e.ledger_seq > from)).await?;
             let mut deliveries = Vec::new();
             for entry in &page {

@@ -528,16 +528,12 @@ impl Store for SqliteStore {
     }
 
     async fn events(&self, case_id: i64) -> Result<Vec<Event>> {
-        self.read(move |c| rows::events(c, "WHERE case_id = ?1 ORDER BY seq", params![case_id])).await
+        self.read(move |c| rows::case_events(c, case_id)).await
     }
 
     async fn cases_with_events(&self, ids: BTreeSet<i64>) -> Result<CasesWithEvents> {
         self.read(move |c| {
-            ids.into_iter()
-                .map(|id| {
-                    Ok((id, (rows::case(c, id)?, rows::events(c, "WHERE case_id = ?1 ORDER BY seq", params![id])?)))
-                })
-                .collect()
+            ids.into_iter().map(|id| Ok((id, (rows::case(c, id)?, rows::case_events(c, id)?)))).collect()
         })
         .await
     }

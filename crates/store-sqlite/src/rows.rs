@@ -393,6 +393,11 @@ pub fn case(c: &Connection, id: i64) -> Result<Option<Case>> {
     data.map(|d| from_json(&d)).transpose()
 }
 
+/// A case's events, in order.
+pub fn case_events(c: &Connection, case_id: i64) -> Result<Vec<Event>> {
+    events(c, "WHERE case_id = ?1 ORDER BY seq", params![case_id])
+}
+
 pub fn events(c: &Connection, tail: &str, p: impl Params) -> Result<Vec<Event>> {
     let sql = format!(
         "SELECT case_id, seq, at, actor, role, step, from_state, to_state, note, attachments, detail, prev, hash FROM events {tail}"
