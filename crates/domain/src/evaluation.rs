@@ -416,9 +416,36 @@ pub fn day_of(t: Timestamp, calendar: &Calendar) -> u32 {
 /// What a case's facts add to the counters. The 7-day completion rate counts a case on its report
 /// day; over a period that ended less than 7 days ago, its recent cases may still complete.
 pub fn contributions(f: &Facts, calendar: &Calendar, policy: &Policy) -> Contribution {
-    let day = |t: Timestamp| day_of(t, calendar);
-    // Every node from the province down to the grid (and micro-grid) is an area object.
-    let areas: Vec<String> = Level::ALL.iter().filter_map(|l| f.grid.at_level(*l)).map(|a| a.to_string()).collect();
+    tally(f, calendar, policy).into_contribution()
+}
+
+/// What one step does to the counters: the new facts' contribution less the old ones' (all of
+/// it for a new case). Equal to `contributions(new).minus(&contributions(old))`, but only the
+/// keys that changed are made into owned keys: a step changes a few of a case's dozen or so.
+pub fn contribution_change(old: Option<&Facts>, new: &Facts, calendar: &Calendar, policy: &Policy) -> Contribution {
+    let after = tally(new, calendar, policy);
+    match old {
+        None => after.into_contribution(),
+        Some(old) => after.minus(&tally(old, calendar, policy)),
+    }
+}
+
+fn tally<'a>(f: &'a Facts, calendar: &Calendar, policy: &Policy) -> Tally<'a> {
+    // A case's instants fall on a few days: each day's date is worked out once.
+    let offset_ms = i64::from(calendar.offset().local_minus_utc()) * 1000;
+    let last = std::cell::Cell::new((i64::MIN, 0));
+    let day = |t: Timestamp| {
+        let local = t.0.saturating_add(offset_ms).div_euclid(24 * HOUR_MS);
+        if last.get().0 != local {
+            last.set((local, day_of(t, calendar)));
+        }
+        last.get().1
+    };
+    // Every node from the province down to the grid (and micro-grid) is an area object; their
+    // codes are prefixes of the grid's.
+    let grid = f.grid.as_str();
+    let areas: Vec<&str> =
+        Level::ALL.iter().filter(|l| l.digits() <= grid.len()).map(|l| &grid[..l.digits()]).collect();
     let mut c = Tally::default();
 
     let reported = day(f.reported_at);
@@ -499,10 +526,10 @@ pub fn contributions(f: &Facts, calendar: &Calendar, policy: &Policy) -> Contrib
         }
         if let Some(m) = f.handling_minutes {
             for a in &areas {
-                c.buckets.insert((Key { dim: Dim::Area, key: a.clone(), day: day(at) }, bucket_of(m)), 1);
+                c.buckets.push((Dim::Area, a, day(at), bucket_of(m)));
             }
             if let Some(u) = &f.unit {
-                c.buckets.insert((Key { dim: Dim::Unit, key: u.clone(), day: day(at) }, bucket_of(m)), 1);
+                c.buckets.push((Dim::Unit, u, day(at), bucket_of(m)));
             }
         }
     }
@@ -542,16 +569,17 @@ pub fn contributions(f: &Facts, calendar: &Calendar, policy: &Policy) -> Contrib
             c.add(Dim::Unit, u, day(at), |k| k.no_answer += 1);
         }
     }
-    c.into_contribution()
+    c
 }
 
-/// Counters gathered under borrowed keys, made into a [`Contribution`] once at the end: a case
-/// adds to a key many times (its report, filing and closure to the same areas and days), and a
-/// map keyed by owned strings would allocate a key at every addition.
+/// Counters gathered under borrowed keys, made into a [`Contribution`] at the end: a case adds to
+/// a key many times (its report, filing and closure to the same areas and days), and a map keyed
+/// by owned strings would allocate a key at every addition.
 #[derive(Default)]
 struct Tally<'a> {
     counters: Vec<(Dim, &'a str, u32, Counters)>,
-    buckets: BTreeMap<(Key, i64), i64>,
+    /// (object, day of closure, bucket): one closure each.
+    buckets: Vec<(Dim, &'a str, u32, i64)>,
 }
 
 impl<'a> Tally<'a> {
@@ -566,18 +594,62 @@ impl<'a> Tally<'a> {
         f(&mut self.counters[i].3);
     }
 
-    /// Adds to every area object of the case (its grid and each node above it).
-    fn add_areas(&mut self, areas: &'a [String], day: u32, f: &dyn Fn(&mut Counters)) {
-        for a in areas {
-            self.add(Dim::Area, a, day, f);
+    /// Adds to every area object of the case (its grid and each node above it). Areas are only
+    /// ever added together and in the same order, so a day's are one run of entries.
+    fn add_areas(&mut self, areas: &[&'a str], day: u32, f: &dyn Fn(&mut Counters)) {
+        let Some(first) = areas.first() else { return };
+        let start = match self.counters.iter().position(|(d, k, y, _)| *d == Dim::Area && *y == day && k == first) {
+            Some(i) => i,
+            None => {
+                let start = self.counters.len();
+                self.counters.extend(areas.iter().map(|a| (Dim::Area, *a, day, Counters::default())));
+                start
+            }
+        };
+        for (.., c) in &mut self.counters[start..start + areas.len()] {
+            f(c);
         }
     }
 
     fn into_contribution(self) -> Contribution {
-        let counters =
-            self.counters.into_iter().map(|(dim, key, day, c)| (Key { dim, key: key.to_owned(), day }, c)).collect();
-        Contribution { counters, buckets: self.buckets }
+        let counters = self.counters.into_iter().map(|(dim, key, day, c)| (owned(dim, key, day), c)).collect();
+        let buckets = self.buckets.into_iter().map(|(dim, key, day, b)| ((owned(dim, key, day), b), 1)).collect();
+        Contribution { counters, buckets }
     }
+
+    /// `self − old` as a [`Contribution`], dropping what did not change.
+    fn minus(&self, old: &Tally) -> Contribution {
+        let mut out = Contribution::default();
+        for (dim, key, day, c) in &self.counters {
+            let mut d = *c;
+            if let Some((.., o)) = old.counters.iter().find(|(od, ok, oy, _)| od == dim && oy == day && ok == key) {
+                d.sub(o);
+            }
+            if !d.is_zero() {
+                out.counters.insert(owned(*dim, key, *day), d);
+            }
+        }
+        for (dim, key, day, o) in &old.counters {
+            if !self.counters.iter().any(|(d, k, y, _)| d == dim && y == day && k == key) {
+                let mut d = Counters::default();
+                d.sub(o);
+                out.counters.insert(owned(*dim, key, *day), d);
+            }
+        }
+        for (bucket, sign, other) in
+            self.buckets.iter().map(|b| (b, 1, &old.buckets)).chain(old.buckets.iter().map(|b| (b, -1, &self.buckets)))
+        {
+            if !other.contains(bucket) {
+                let (dim, key, day, b) = *bucket;
+                out.buckets.insert((owned(dim, key, day), b), sign);
+            }
+        }
+        out
+    }
+}
+
+fn owned(dim: Dim, key: &str, day: u32) -> Key {
+    Key { dim, key: key.to_owned(), day }
 }
 
 /// A rate with what it is made of.

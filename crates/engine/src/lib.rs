@@ -27,7 +27,7 @@ use yiwang_domain::Refusal;
 use yiwang_domain::case::{self, Action, Actor, Case, Channel, Command, Event, Report, Rules};
 use yiwang_domain::codes::AreaCode;
 use yiwang_domain::duplicates::{self, DuplicateWindow, Suggestion};
-use yiwang_domain::evaluation::{Contribution, Facts, Policy, contributions};
+use yiwang_domain::evaluation::{Facts, Policy, contribution_change};
 use yiwang_domain::geo::{GridIndex, Point, Polygon, convex_hull};
 use yiwang_domain::jurisdiction::Jurisdiction;
 use yiwang_domain::responsibility::{Assignment, ResponsibilityList};
@@ -146,19 +146,10 @@ pub struct Committed {
     pub event: Event,
 }
 
-/// A case with what its next step needs: its stored evaluation facts and, when this engine wrote
-/// them, what they contribute to the counters (so that a step counts only the new facts).
+/// A case with what its next step needs: its stored evaluation facts.
 struct Current {
     case: Case,
     facts: Option<Facts>,
-    counted: Option<Contribution>,
-}
-
-/// What a step does to evaluation: the change for the store, and the new facts' whole
-/// contribution, kept with the engine's copy of the case.
-struct Evaluated {
-    change: EvaluationChange,
-    counted: Contribution,
 }
 
 /// How many committed changes a slow subscriber may fall behind before it misses some.
@@ -297,23 +288,21 @@ impl Engine {
     /// case). Stored facts not at `before.seq` mean another writer got there in between: a
     /// conflict, to decide again. A case stored without facts (an import, data older than
     /// evaluation) is folded from its events once and counted whole from now on.
-    async fn evaluation(&self, before: Option<&Case>, event: &Event) -> Result<Evaluated, StoreError> {
+    async fn evaluation(&self, before: Option<&Case>, event: &Event) -> Result<EvaluationChange, StoreError> {
         let stored = match before {
             Some(case) => self.store.facts(case.id).await?,
             None => None,
         };
-        self.evaluation_with(before, stored.as_ref(), None, event).await
+        self.evaluation_with(before, stored.as_ref(), event).await
     }
 
-    /// [`Engine::evaluation`] with the case's stored facts already read ([`Engine::current`]),
-    /// and their contribution where it is known.
+    /// [`Engine::evaluation`] with the case's stored facts already read ([`Engine::current`]).
     async fn evaluation_with(
         &self,
         before: Option<&Case>,
         stored: Option<&Facts>,
-        counted: Option<&Contribution>,
         event: &Event,
-    ) -> Result<Evaluated, StoreError> {
+    ) -> Result<EvaluationChange, StoreError> {
         let old = match before {
             None => None,
             Some(case) => match stored {
@@ -334,18 +323,14 @@ impl Engine {
         };
         let (calendar, policy) = (&self.rules.calendar, &self.policy);
         let facts = Facts::apply(old, event, calendar, policy);
-        let after = contributions(&facts, calendar, policy);
-        let delta = match (stored, counted) {
-            (Some(_), Some(counted)) => after.minus(counted),
-            (Some(f), None) => after.minus(&contributions(f, calendar, policy)),
-            (None, _) => after.clone(),
-        };
-        Ok(Evaluated { change: EvaluationChange { facts, delta }, counted: after })
+        // Stored facts were counted as they are; facts folded just now were never counted.
+        let delta = contribution_change(stored, &facts, calendar, policy);
+        Ok(EvaluationChange { facts, delta })
     }
 
     /// Commits the steps (each case as decided, its event, what it does to evaluation)
     /// atomically, keeps the cases as written, then tells live subscribers.
-    async fn commit(&self, steps: Vec<(Case, Event, Evaluated)>) -> Result<(), StoreError> {
+    async fn commit(&self, steps: Vec<(Case, Event, EvaluationChange)>) -> Result<(), StoreError> {
         let live = self.bus.receiver_count() > 0;
         let published: Vec<Arc<Committed>> = if live {
             steps
@@ -357,9 +342,9 @@ impl Engine {
         };
         let mut changes = Vec::with_capacity(steps.len());
         let mut written = Vec::with_capacity(steps.len());
-        for (case, event, Evaluated { change, counted }) in steps {
+        for (case, event, change) in steps {
             let facts = Some(change.facts.clone());
-            written.push(Arc::new(Current { case: case.clone(), facts, counted: Some(counted) }));
+            written.push(Arc::new(Current { case: case.clone(), facts }));
             changes.push(Change { case, event, evaluation: Some(change) });
         }
         if let Err(e) = self.store.commit(changes).await {
@@ -394,7 +379,7 @@ impl Engine {
             return Ok(copy);
         }
         let (case, facts) = self.store.case_with_facts(id).await?.ok_or(EngineError::NotFound(id))?;
-        Ok(Arc::new(Current { case, facts, counted: None }))
+        Ok(Arc::new(Current { case, facts }))
     }
 
     /// Takes one step of the closed loop on a case.
@@ -402,9 +387,9 @@ impl Engine {
         self.check_command(&cmd)?;
         let mut last = None;
         for _ in 0..RETRIES {
-            let Current { case, facts, counted } = &*self.current(case_id).await?;
+            let Current { case, facts } = &*self.current(case_id).await?;
             let (next, event) = case::decide(case, &cmd, &self.rules)?;
-            let evaluated = match self.evaluation_with(Some(case), facts.as_ref(), counted.as_ref(), &event).await {
+            let evaluated = match self.evaluation_with(Some(case), facts.as_ref(), &event).await {
                 Ok(e) => e,
                 Err(e @ StoreError::Conflict { .. }) => {
                     self.recent.forget(case_id);
@@ -437,8 +422,8 @@ impl Engine {
     pub async fn merge(&self, duplicate: i64, into: i64, actor: &Actor, at: Timestamp, note: &str) -> Result<Case> {
         let mut last = None;
         for _ in 0..RETRIES {
-            let Current { case: dup, facts: dup_facts, counted: dup_counted } = &*self.current(duplicate).await?;
-            let Current { case: master, facts: master_facts, counted: master_counted } = &*self.current(into).await?;
+            let Current { case: dup, facts: dup_facts } = &*self.current(duplicate).await?;
+            let Current { case: master, facts: master_facts } = &*self.current(into).await?;
             if !master.state.is_open() {
                 return Err(Refusal::new(
                     "merge_into_closed",
@@ -459,8 +444,8 @@ impl Engine {
                 Command { action: Action::AbsorbDuplicate { duplicate, reporter: dup.reporter.clone() }, ..mark };
             let (m2, e1) = case::decide(master, &absorb, &self.rules)?;
             let evaluations = match (
-                self.evaluation_with(Some(dup), dup_facts.as_ref(), dup_counted.as_ref(), &e2).await,
-                self.evaluation_with(Some(master), master_facts.as_ref(), master_counted.as_ref(), &e1).await,
+                self.evaluation_with(Some(dup), dup_facts.as_ref(), &e2).await,
+                self.evaluation_with(Some(master), master_facts.as_ref(), &e1).await,
             ) {
                 (Ok(a), Ok(b)) => (a, b),
                 (Err(e @ StoreError::Conflict { .. }), _) | (_, Err(e @ StoreError::Conflict { .. })) => {

@@ -258,9 +258,12 @@ fn keeping_counters_current_event_by_event_equals_recomputing() {
     let mut facts: Option<Facts> = None;
     let mut old = Contribution::default();
     for e in &l.events {
-        let next = Facts::apply(facts.take(), e, cal, &policy);
+        let before = facts.take();
+        let next = Facts::apply(before.clone(), e, cal, &policy);
         let new = contributions(&next, cal, &policy);
-        kept.merge(&new.minus(&old));
+        let change = new.minus(&old);
+        assert_eq!(contribution_change(before.as_ref(), &next, cal, &policy), change, "event {}", e.seq);
+        kept.merge(&change);
         old = new;
         facts = Some(next);
     }
