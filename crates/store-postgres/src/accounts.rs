@@ -33,24 +33,29 @@ fn hash(bytes: Vec<u8>) -> Hash {
 }
 
 fn account_row(r: &Row) -> Result<Account> {
+    account_at(r, 0)
+}
+
+/// An account read from the columns of a wider row, starting at column `first`.
+fn account_at(r: &Row, first: usize) -> Result<Account> {
     let g = |e| backend(e);
-    let kind: String = r.try_get(1).map_err(g)?;
+    let kind: String = r.try_get(first + 1).map_err(g)?;
     Ok(Account {
-        id: r.try_get(0).map_err(g)?,
+        id: r.try_get(first).map_err(g)?,
         kind: AccountKind::parse(&kind).ok_or_else(|| backend_msg(format!("stored account kind {kind} is unknown")))?,
-        login: r.try_get(2).map_err(g)?,
-        display_name: r.try_get(3).map_err(g)?,
-        phone: r.try_get(4).map_err(g)?,
-        id_number: r.try_get(5).map_err(g)?,
-        password_hash: r.try_get(6).map_err(g)?,
-        staff_id: r.try_get(7).map_err(g)?,
-        failed_logins: count(r.try_get(8).map_err(g)?, "failure count")?,
-        locked_until: r.try_get::<_, Option<i64>>(9).map_err(g)?.map(Timestamp),
-        totp_secret: r.try_get(10).map_err(g)?,
-        totp_enrolled: r.try_get::<_, i64>(11).map_err(g)? != 0,
-        totp_last_step: r.try_get(12).map_err(g)?,
-        created_at: Timestamp(r.try_get(13).map_err(g)?),
-        disabled: r.try_get::<_, i64>(14).map_err(g)? != 0,
+        login: r.try_get(first + 2).map_err(g)?,
+        display_name: r.try_get(first + 3).map_err(g)?,
+        phone: r.try_get(first + 4).map_err(g)?,
+        id_number: r.try_get(first + 5).map_err(g)?,
+        password_hash: r.try_get(first + 6).map_err(g)?,
+        staff_id: r.try_get(first + 7).map_err(g)?,
+        failed_logins: count(r.try_get(first + 8).map_err(g)?, "failure count")?,
+        locked_until: r.try_get::<_, Option<i64>>(first + 9).map_err(g)?.map(Timestamp),
+        totp_secret: r.try_get(first + 10).map_err(g)?,
+        totp_enrolled: r.try_get::<_, i64>(first + 11).map_err(g)? != 0,
+        totp_last_step: r.try_get(first + 12).map_err(g)?,
+        created_at: Timestamp(r.try_get(first + 13).map_err(g)?),
+        disabled: r.try_get::<_, i64>(first + 14).map_err(g)? != 0,
     })
 }
 
@@ -277,11 +282,17 @@ impl Accounts for PostgresStore {
         Ok(())
     }
 
-    async fn api_token(&self, token_hash: &Hash) -> Result<Option<ApiToken>> {
+    async fn api_token_with_account(&self, token_hash: &Hash) -> Result<Option<(ApiToken, Account)>> {
         let rows = self
-            .query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1"), &[&&token_hash[..]])
+            .query(
+                &format!(
+                    "SELECT t.*, a.* FROM (SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1) t \
+                     JOIN (SELECT {ACCOUNT_COLUMNS} FROM accounts) a ON a.id = t.account_id"
+                ),
+                &[&&token_hash[..]],
+            )
             .await?;
-        rows.first().map(token_row).transpose()
+        rows.first().map(|r| Ok((token_row(r)?, account_at(r, 6)?))).transpose()
     }
 
     async fn api_token_by_id(&self, id: &str) -> Result<Option<ApiToken>> {

@@ -14,28 +14,34 @@ use crate::{Cached, SqliteStore, backend};
 
 const ACCOUNT_COLUMNS: &str = "id, kind, login, display_name, phone, id_number, password_hash, staff_id, failed_logins, \
      locked_until, totp_secret, totp_enrolled, totp_last_step, created_at, disabled";
+const TOKEN_COLUMNS: &str = "id, token_hash, name, account_id, created_at, revoked_at";
 
 fn account_row(r: &Row) -> rusqlite::Result<Result<Account>> {
-    let kind: String = r.get(1)?;
+    account_at(r, 0)
+}
+
+/// An account read from the columns of a wider row, starting at column `first`.
+fn account_at(r: &Row, first: usize) -> rusqlite::Result<Result<Account>> {
+    let kind: String = r.get(first + 1)?;
     let Some(kind) = AccountKind::parse(&kind) else {
         return Ok(Err(backend(format!("stored account kind {kind} is unknown"))));
     };
     Ok(Ok(Account {
-        id: r.get(0)?,
+        id: r.get(first)?,
         kind,
-        login: r.get(2)?,
-        display_name: r.get(3)?,
-        phone: r.get(4)?,
-        id_number: r.get(5)?,
-        password_hash: r.get(6)?,
-        staff_id: r.get(7)?,
-        failed_logins: r.get(8)?,
-        locked_until: r.get::<_, Option<i64>>(9)?.map(Timestamp),
-        totp_secret: r.get(10)?,
-        totp_enrolled: r.get::<_, i64>(11)? != 0,
-        totp_last_step: r.get(12)?,
-        created_at: Timestamp(r.get(13)?),
-        disabled: r.get::<_, i64>(14)? != 0,
+        login: r.get(first + 2)?,
+        display_name: r.get(first + 3)?,
+        phone: r.get(first + 4)?,
+        id_number: r.get(first + 5)?,
+        password_hash: r.get(first + 6)?,
+        staff_id: r.get(first + 7)?,
+        failed_logins: r.get(first + 8)?,
+        locked_until: r.get::<_, Option<i64>>(first + 9)?.map(Timestamp),
+        totp_secret: r.get(first + 10)?,
+        totp_enrolled: r.get::<_, i64>(first + 11)? != 0,
+        totp_last_step: r.get(first + 12)?,
+        created_at: Timestamp(r.get(first + 13)?),
+        disabled: r.get::<_, i64>(first + 14)? != 0,
     }))
 }
 
@@ -293,8 +299,7 @@ impl Accounts for SqliteStore {
         let k = token.clone();
         self.write(move |t| {
             t.cached_execute(
-                "INSERT INTO api_tokens (id, token_hash, name, account_id, created_at, revoked_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                &format!("INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
                 params![k.id, &k.token_hash[..], k.name, k.account_id, k.created_at.0, k.revoked_at.map(|t| t.0)],
             )
             .map_err(backend)?;
@@ -303,16 +308,19 @@ impl Accounts for SqliteStore {
         .await
     }
 
-    async fn api_token(&self, token_hash: &Hash) -> Result<Option<ApiToken>> {
+    async fn api_token_with_account(&self, token_hash: &Hash) -> Result<Option<(ApiToken, Account)>> {
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql = SQL.get_or_init(|| {
+            format!(
+                "SELECT t.*, a.* FROM (SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?1) t \
+                 JOIN (SELECT {ACCOUNT_COLUMNS} FROM accounts) a ON a.id = t.account_id"
+            )
+        });
         let h = *token_hash;
         self.read(move |c| {
-            c.cached_row(
-                "SELECT id, token_hash, name, account_id, created_at, revoked_at FROM api_tokens WHERE token_hash = ?1",
-                [&h[..]],
-                token_row,
-            )
-            .optional()
-            .map_err(backend)
+            let found =
+                c.cached_row(sql, [&h[..]], |r| Ok((token_row(r)?, account_at(r, 6)?))).optional().map_err(backend)?;
+            found.map(|(token, account)| Ok((token, account?))).transpose()
         })
         .await
     }
@@ -320,13 +328,9 @@ impl Accounts for SqliteStore {
     async fn api_token_by_id(&self, id: &str) -> Result<Option<ApiToken>> {
         let id = id.to_owned();
         self.read(move |c| {
-            c.cached_row(
-                "SELECT id, token_hash, name, account_id, created_at, revoked_at FROM api_tokens WHERE id = ?1",
-                [id],
-                token_row,
-            )
-            .optional()
-            .map_err(backend)
+            c.cached_row(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = ?1"), [id], token_row)
+                .optional()
+                .map_err(backend)
         })
         .await
     }

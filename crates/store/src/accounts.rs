@@ -236,7 +236,9 @@ pub trait Accounts: Send + Sync {
     async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64>;
 
     async fn create_api_token(&self, token: &ApiToken) -> Result<()>;
-    async fn api_token(&self, token_hash: &Hash) -> Result<Option<ApiToken>>;
+    /// A token and the account it stands for (a token always references one), in one read:
+    /// every request of another system asks for both.
+    async fn api_token_with_account(&self, token_hash: &Hash) -> Result<Option<(ApiToken, Account)>>;
     async fn api_token_by_id(&self, id: &str) -> Result<Option<ApiToken>>;
     /// Revokes a token; false when there is no such token or it was already revoked.
     async fn revoke_api_token(&self, id: &str, at: Timestamp) -> Result<bool>;

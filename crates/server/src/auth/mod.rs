@@ -417,12 +417,8 @@ impl AccountAuthenticator {
 
     /// The caller an API token stands for, or `None` when it is unknown or revoked.
     async fn token_caller(&self, token: &str, lang: Lang) -> Result<Option<Caller>, ApiError> {
-        let Some(t) = self.store().api_token(&token_hash(token.trim())).await? else { return Ok(None) };
-        if t.revoked_at.is_some() {
-            return Ok(None);
-        }
-        match self.store().account(&t.account_id).await? {
-            Some(a) if !a.disabled => self.caller_of(&a, lang).map(Some),
+        match self.store().api_token_with_account(&token_hash(token.trim())).await? {
+            Some((t, a)) if t.revoked_at.is_none() && !a.disabled => self.caller_of(&a, lang).map(Some),
             _ => Ok(None),
         }
     }

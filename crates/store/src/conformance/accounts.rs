@@ -169,14 +169,17 @@ async fn api_tokens(s: &dyn Store) {
         revoked_at: None,
     };
     s.create_api_token(&t).await.expect("create token");
-    assert_eq!(s.api_token(&t.token_hash).await.unwrap(), Some(t.clone()), "token by hash");
+    let system = s.account("y-1").await.unwrap().expect("the token's account");
+    let found = s.api_token_with_account(&t.token_hash).await.unwrap();
+    assert_eq!(found, Some((t.clone(), system)), "token by hash, with its account");
     assert_eq!(s.api_token_by_id("t-1").await.unwrap(), Some(t.clone()), "token by id");
-    assert!(s.api_token(&sm3(b"other")).await.unwrap().is_none());
+    assert!(s.api_token_with_account(&sm3(b"other")).await.unwrap().is_none());
     let later = T0.plus_ms(MINUTE_MS);
     assert!(s.revoke_api_token("t-1", later).await.unwrap(), "revoked");
     assert!(!s.revoke_api_token("t-1", later).await.unwrap(), "already revoked");
     assert!(!s.revoke_api_token("t-9", later).await.unwrap(), "no such token");
-    assert_eq!(s.api_token(&t.token_hash).await.unwrap().unwrap().revoked_at, Some(later));
+    let (revoked, _) = s.api_token_with_account(&t.token_hash).await.unwrap().expect("a revoked token is kept");
+    assert_eq!(revoked.revoked_at, Some(later));
 }
 
 async fn codes(s: &dyn Store) {
