@@ -114,12 +114,17 @@ pub struct Facts {
     pub unit: Option<String>,
 }
 
+/// The deadline an event's detail may carry (dispatch, rework, reopening, extension, unparking).
+#[derive(Deserialize)]
+struct DueInDetail {
+    due_at: Option<Timestamp>,
+}
+
 impl Facts {
     /// Applies the next event of the case. The first event must be the report.
     pub fn apply(facts: Option<Facts>, e: &Event, calendar: &Calendar, policy: &Policy) -> Facts {
-        let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
         let Some(mut f) = facts else {
-            let report: crate::case::Report = serde_json::from_value(detail).expect("a case starts with its report");
+            let report: crate::case::Report = serde_json::from_str(&e.detail).expect("a case starts with its report");
             return Facts {
                 case_id: e.case_id,
                 seq: e.seq,
@@ -144,9 +149,9 @@ impl Facts {
             };
         };
         f.seq = e.seq;
-        let action: Option<Action> = serde_json::from_value(detail.clone()).ok();
-        let due_in_detail = detail.get("due_at").and_then(|v| v.as_i64()).map(Timestamp);
-        if let Some(d) = due_in_detail {
+        // Read straight from the text: a `Value` tree, cloned for the action, cost more.
+        let action: Option<Action> = serde_json::from_str(&e.detail).ok();
+        if let Ok(DueInDetail { due_at: Some(d) }) = serde_json::from_str(&e.detail) {
             f.due_at = Some(d);
         }
         match (e.step.as_str(), action) {
