@@ -25,6 +25,7 @@ use yiwang_domain::evaluation::{Contribution, Counters, Dim, Facts, Key};
 use yiwang_store::Result;
 use yiwang_store::evaluation::{Evaluation, prefix_upper};
 
+use crate::packed::{self, Json};
 use crate::{Cached, SqliteStore, backend};
 
 const UPSERT_FACTS: &str = "INSERT INTO case_facts (case_id, seq, grid, data) VALUES (?1, ?2, ?3, ?4) \
@@ -68,12 +69,12 @@ pub struct FactsRow {
     case_id: i64,
     seq: u32,
     grid: String,
-    data: String,
+    data: Vec<u8>,
 }
 
 impl FactsRow {
     pub fn new(f: &Facts) -> FactsRow {
-        FactsRow { case_id: f.case_id, seq: f.seq, grid: f.grid.as_str().to_owned(), data: json(f) }
+        FactsRow { case_id: f.case_id, seq: f.seq, grid: f.grid.as_str().to_owned(), data: packed::pack(&json(f)) }
     }
 }
 
@@ -291,7 +292,7 @@ impl Evaluation for SqliteStore {
             let mut st = c.prepare_cached("SELECT data FROM case_facts WHERE case_id = ?1").map_err(backend)?;
             let mut rows = st.query([case_id]).map_err(backend)?;
             match rows.next().map_err(backend)? {
-                Some(r) => Ok(Some(facts_of(&r.get::<_, String>(0).map_err(backend)?)?)),
+                Some(r) => Ok(Some(facts_of(&r.get::<_, Json>(0).map_err(backend)?.0)?)),
                 None => Ok(None),
             }
         })
@@ -308,9 +309,9 @@ impl Evaluation for SqliteStore {
                 .map_err(backend)?;
             let mut rows = st.query([case_id]).map_err(backend)?;
             let Some(r) = rows.next().map_err(backend)? else { return Ok(None) };
-            let case = crate::rows::from_json(r.get_ref(0).map_err(backend)?.as_str().map_err(backend)?)?;
-            let facts = match r.get_ref(1).map_err(backend)?.as_str_or_null().map_err(backend)? {
-                Some(data) => Some(facts_of(data)?),
+            let case = crate::rows::from_json(&r.get::<_, Json>(0).map_err(backend)?.0)?;
+            let facts = match r.get::<_, Option<Json>>(1).map_err(backend)? {
+                Some(data) => Some(facts_of(&data.0)?),
                 None => None,
             };
             Ok(Some((case, facts)))
@@ -326,8 +327,8 @@ impl Evaluation for SqliteStore {
                     "SELECT data FROM case_facts WHERE grid >= ?1 AND grid < ?2 AND case_id > ?3 ORDER BY case_id LIMIT ?4",
                 )
                 .map_err(backend)?;
-            let rows = st.query_map(params![low, high, after_id, limit], |r| r.get::<_, String>(0)).map_err(backend)?;
-            rows.map(|r| facts_of(&r.map_err(backend)?)).collect()
+            let rows = st.query_map(params![low, high, after_id, limit], |r| r.get::<_, Json>(0)).map_err(backend)?;
+            rows.map(|r| facts_of(&r.map_err(backend)?.0)).collect()
         })
         .await
     }

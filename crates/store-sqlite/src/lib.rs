@@ -14,6 +14,7 @@ mod attachments;
 mod evaluation;
 mod notifications;
 mod open311;
+mod packed;
 mod proxies;
 mod rows;
 mod schedule;
@@ -40,6 +41,7 @@ use yiwang_domain::time::Timestamp;
 use yiwang_store::import::History;
 use yiwang_store::{CaseFilter, CasesWithEvents, Change, LedgerHead, OpenCounts, Reference, Result, Store, StoreError};
 
+pub use crate::packed::register as register_functions;
 use crate::search::ReportBlocks;
 
 /// Embedded migrations, applied in order at open.
@@ -75,7 +77,8 @@ fn open_reader(path: &Path) -> Result<Connection> {
     Ok(r)
 }
 
-/// What every connection needs to reuse its compiled statements.
+/// What every connection needs: `unpacked()` for SQL that reads a stored document (see
+/// [`packed`]), and what it takes to reuse its compiled statements.
 /// - QPSG (the query planner stability guarantee): without it, SQLite marks a statement whose
 ///   plan looked at a bound value (a `LIMIT ?`, an `x = ?` filter) to be compiled again once its
 ///   parameters are cleared, and the statement cache clears them each time it takes one back:
@@ -87,6 +90,7 @@ fn open_reader(path: &Path) -> Result<Connection> {
 fn tune(c: &Connection) -> Result<()> {
     c.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(backend)?;
     c.set_prepared_statement_cache_capacity(STATEMENTS);
+    packed::register(c).map_err(backend)?;
     Ok(())
 }
 

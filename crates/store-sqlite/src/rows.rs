@@ -19,6 +19,7 @@ use yiwang_store::import::History;
 use yiwang_store::{CaseFilter, CaseOrder, Change, LedgerHead, OpenCounts, Reference, Result, StoreError, schedule};
 
 use crate::evaluation::FactsRow;
+use crate::packed::{self, Json};
 use crate::search::{self, ReportBlocks};
 use crate::{Cached, backend};
 
@@ -371,7 +372,7 @@ fn case_row(c: &Case) -> [Value; 19] {
         int(c.clock.due_at.map(|t| t.0)),
         int(c.closed_at.map(|t| t.0)),
         flag(c.overdue),
-        Value::Text(json(c)),
+        Value::Blob(packed::pack(&json(c))),
         wake.clone(),
         wake,
         flag(schedule::awaits_follow_up(c)),
@@ -384,13 +385,13 @@ fn case_row(c: &Case) -> [Value; 19] {
 /// `cases_wake` is not weighed, which would make SQLite prepare the statement again at every
 /// new id (a parameter that might decide whether a partial index applies forces that).
 pub fn case(c: &Connection, id: i64) -> Result<Option<Case>> {
-    let data: Option<String> = c
+    let data: Option<Json> = c
         .prepare_cached("SELECT data FROM cases NOT INDEXED WHERE id = ?1")
         .map_err(backend)?
         .query_row([id], |r| r.get(0))
         .optional()
         .map_err(backend)?;
-    data.map(|d| from_json(&d)).transpose()
+    data.map(|d| from_json(&d.0)).transpose()
 }
 
 /// A case's events, in order.
@@ -528,7 +529,7 @@ pub fn find_cases(c: &Connection, f: &CaseFilter) -> Result<Vec<Case>> {
         let mut row = c.prepare_cached("SELECT data FROM cases WHERE id = ?1").map_err(backend)?;
         return search::newest_ids(c, f, limit as usize)?
             .into_iter()
-            .map(|id| from_json(&row.query_row([id], |r| r.get::<_, String>(0)).map_err(backend)?))
+            .map(|id| from_json(&row.query_row([id], |r| r.get::<_, Json>(0)).map_err(backend)?.0))
             .collect();
     }
     let (filter, mut args) = case_filter(f);
@@ -545,8 +546,8 @@ pub fn find_cases(c: &Connection, f: &CaseFilter) -> Result<Vec<Case>> {
     page.push_str(&format!("{order} LIMIT ?{}", args.len()));
     let sql = format!("SELECT data FROM cases WHERE id IN ({page}){order}");
     let mut stmt = c.prepare_cached(&sql).map_err(backend)?;
-    let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(0)).map_err(backend)?;
-    rows.map(|r| from_json(&r.map_err(backend)?)).collect()
+    let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, Json>(0)).map_err(backend)?;
+    rows.map(|r| from_json(&r.map_err(backend)?.0)).collect()
 }
 
 pub fn count_cases(c: &Connection, f: &CaseFilter) -> Result<i64> {
@@ -624,9 +625,9 @@ pub fn open_cases_near(
     });
     let mut stmt = c.prepare_cached(sql).map_err(backend)?;
     let rows = stmt
-        .query_map(params![subclass.to_string(), since.0, sw.lon, ne.lon, sw.lat, ne.lat], |r| r.get::<_, String>(0))
+        .query_map(params![subclass.to_string(), since.0, sw.lon, ne.lon, sw.lat, ne.lat], |r| r.get::<_, Json>(0))
         .map_err(backend)?;
-    rows.map(|r| from_json(&r.map_err(backend)?)).collect()
+    rows.map(|r| from_json(&r.map_err(backend)?.0)).collect()
 }
 
 /// Case heads for audit. The row's columns and its JSON must agree; a disagreement is reported
@@ -642,13 +643,13 @@ pub fn case_heads(c: &Connection, after_id: i64, limit: u32) -> Result<Vec<CaseH
                 r.get::<_, u32>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, Vec<u8>>(3)?,
-                r.get::<_, String>(4)?,
+                r.get::<_, Json>(4)?,
             ))
         })
         .map_err(backend)?;
     rows.map(|r| {
         let (id, seq, state, head, data) = r.map_err(backend)?;
-        head_of(id, seq, &state, hash(head), &data)
+        head_of(id, seq, &state, hash(head), &data.0)
     })
     .collect()
 }

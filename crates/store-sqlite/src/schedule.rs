@@ -8,6 +8,7 @@ use yiwang_domain::time::Timestamp;
 use yiwang_store::Result;
 use yiwang_store::schedule::{Schedule, Wake};
 
+use crate::packed::Json;
 use crate::rows::from_json;
 use crate::{Cached, SqliteStore, backend};
 
@@ -20,8 +21,8 @@ impl Schedule for SqliteStore {
                     "SELECT data FROM cases WHERE wake_at IS NOT NULL AND wake_at <= ?1 ORDER BY wake_at, id LIMIT ?2",
                 )
                 .map_err(backend)?;
-            let rows = st.query_map(params![now.0, limit], |r| r.get::<_, String>(0)).map_err(backend)?;
-            rows.map(|r| from_json(&r.map_err(backend)?)).collect()
+            let rows = st.query_map(params![now.0, limit], |r| r.get::<_, Json>(0)).map_err(backend)?;
+            rows.map(|r| from_json(&r.map_err(backend)?.0)).collect()
         })
         .await
     }

@@ -130,7 +130,7 @@ fn the_demo_is_reproducible_from_its_seed() {
         let out = yiwang(d.path(), SMALL_DEMO);
         assert!(out.status.success(), "{}", text(&out));
     }
-    let dump = |d: &Path| -> Vec<(i64, String)> {
+    let dump = |d: &Path| -> Vec<(i64, rusqlite::types::Value)> {
         let db = rusqlite::Connection::open(d.join("yiwang.db")).unwrap();
         let mut st = db.prepare("SELECT id, data FROM cases ORDER BY id").unwrap();
         st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
