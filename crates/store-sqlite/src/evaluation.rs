@@ -424,9 +424,8 @@ impl Evaluation for SqliteStore {
             )
             .map_err(backend)?;
             {
-                let mut st = t.prepare_cached(UPSERT_FACTS).map_err(backend)?;
                 for f in &facts {
-                    st.execute(params![f.case_id, f.seq, f.grid.as_str(), json(f)]).map_err(backend)?;
+                    insert_facts(t, &FactsRow::new(f))?;
                 }
             }
             add(t, &total)?;
