@@ -41,8 +41,12 @@ fn decoder(number: u8) -> Option<&'static DecoderDictionary<'static>> {
 
 thread_local! {
     // A context per thread, made once: making one costs more than packing a document.
-    static COMPRESSOR: RefCell<Compressor<'static>> =
-        RefCell::new(Compressor::with_prepared_dictionary(encoder()).expect("a zstd context"));
+    static COMPRESSOR: RefCell<Compressor<'static>> = RefCell::new({
+        let mut c = Compressor::with_prepared_dictionary(encoder()).expect("a zstd context");
+        // Our first byte names the dictionary: zstd's own four-byte id would say it again.
+        c.set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false)).expect("a frame without a dictionary id");
+        c
+    });
     static DECOMPRESSORS: RefCell<Vec<Option<Decompressor<'static>>>> = const { RefCell::new(Vec::new()) };
 }
 
