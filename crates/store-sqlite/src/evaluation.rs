@@ -423,10 +423,8 @@ impl Evaluation for SqliteStore {
                 "DELETE FROM case_facts; DELETE FROM eval_counters; DELETE FROM eval_buckets; DELETE FROM eval_pending;",
             )
             .map_err(backend)?;
-            {
-                for f in &facts {
-                    insert_facts(t, &FactsRow::new(f))?;
-                }
+            for f in &facts {
+                insert_facts(t, &FactsRow::new(f))?;
             }
             add(t, &total)?;
             // The facts must be those of every case as it stands (the writer thread is the only
