@@ -16,15 +16,7 @@ async fn conformance_story() {
 async fn tampering_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
-    let path = store.path().to_owned();
-    let sql: conformance::RawSql = Arc::new(move |stmt: String| {
-        let path = path.clone();
-        Box::pin(async move {
-            let c = rusqlite::Connection::open(path).unwrap();
-            yiwang_store_sqlite::register_functions(&c).unwrap();
-            c.execute_batch(&stmt).unwrap_or_else(|e| panic!("{stmt}: {e}"));
-        })
-    });
+    let sql = raw_sql(&store);
     conformance::tampering_is_named(Arc::new(store), sql).await;
 }
 
@@ -82,15 +74,7 @@ async fn evaluation_story() {
 async fn schedule_story() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
-    let path = store.path().to_owned();
-    let sql: conformance::RawSql = Arc::new(move |stmt: String| {
-        let path = path.clone();
-        Box::pin(async move {
-            let c = rusqlite::Connection::open(path).unwrap();
-            yiwang_store_sqlite::register_functions(&c).unwrap();
-            c.execute_batch(&stmt).unwrap_or_else(|e| panic!("{stmt}: {e}"));
-        })
-    });
+    let sql = raw_sql(&store);
     let migration = packed(include_str!("../migrations/0006_supervision.sql"));
     let backfill = conformance::schedule::backfill_of(&migration);
     conformance::schedule::run(Arc::new(store), backfill, sql).await;
@@ -107,15 +91,7 @@ async fn notifications_story() {
 async fn workbench_story() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
-    let path = store.path().to_owned();
-    let sql: conformance::RawSql = Arc::new(move |stmt: String| {
-        let path = path.clone();
-        Box::pin(async move {
-            let c = rusqlite::Connection::open(path).unwrap();
-            yiwang_store_sqlite::register_functions(&c).unwrap();
-            c.execute_batch(&stmt).unwrap_or_else(|e| panic!("{stmt}: {e}"));
-        })
-    });
+    let sql = raw_sql(&store);
     let migration = packed(include_str!("../migrations/0008_workbench.sql"));
     let backfill = conformance::schedule::backfill_of(&migration);
     conformance::workbench::run(Arc::new(store), backfill, sql).await;
@@ -147,6 +123,19 @@ async fn search_story() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
     conformance::search::run(Arc::new(store)).await;
+}
+
+/// SQL run on a connection of its own beside the store, as an operator (or an attacker) would.
+fn raw_sql(store: &SqliteStore) -> conformance::RawSql {
+    let path = store.path().to_owned();
+    Arc::new(move |stmt: String| {
+        let path = path.clone();
+        Box::pin(async move {
+            let c = rusqlite::Connection::open(path).unwrap();
+            yiwang_store_sqlite::register_functions(&c).unwrap();
+            c.execute_batch(&stmt).unwrap_or_else(|e| panic!("{stmt}: {e}"));
+        })
+    })
 }
 
 /// A backfill written when cases were stored as JSON text, for cases stored packed: it looked
