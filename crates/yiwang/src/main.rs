@@ -55,6 +55,10 @@ struct Cli {
     /// Share of a case's handling time after which it is flagged for warning (预警).
     #[arg(long, global = true, env = "YIWANG_WARN_SHARE", default_value_t = 0.8, value_parser = parse_share)]
     warn_share: f64,
+    /// Threads that run requests and the engine (default: the machine's cores less one, at least
+    /// one; the store's writer thread and, on one machine, the database server need the last).
+    #[arg(long, global = true, env = "YIWANG_WORKERS", value_parser = clap::value_parser!(u16).range(1..))]
+    workers: Option<u16>,
     #[command(flatten)]
     auth: accounts::AuthOptions,
     #[command(flatten)]
@@ -122,6 +126,13 @@ enum AuditCommand {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// One core is left to the store's writer, the one thread every change passes through: with
+/// every core running requests, the writer waited for a core of its own, and on 2 cores
+/// lifecycles ran 1.2× faster with one worker than with two (BENCHMARKS.md, 7 December).
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -132,7 +143,11 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cli.workers.map_or_else(default_workers, usize::from))
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {

@@ -68,7 +68,12 @@ pub enum BenchCommand {
 /// The machine and the command line, printed before any number of any benchmark.
 pub fn print_machine_and_command() {
     let m = Machine::this();
-    println!("machine: {} cores, {}, {:.1} GiB RAM", m.cores, m.cpu, m.ram_gib);
+    let workers = tokio::runtime::Handle::current().metrics().num_workers();
+    let plural = if workers == 1 { "" } else { "s" };
+    println!(
+        "machine: {} cores, {}, {:.1} GiB RAM; {workers} async worker{plural} (--workers)",
+        m.cores, m.cpu, m.ram_gib
+    );
     println!("command: {}", std::env::args().collect::<Vec<_>>().join(" "));
 }
 
