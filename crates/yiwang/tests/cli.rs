@@ -316,3 +316,9 @@ fn the_sign_in_allowance_per_address_is_configuration() {
     child.wait().unwrap();
     assert_eq!(statuses, ["401", "401", "429"]);
 }
+
+#[test]
+fn a_runtime_without_workers_is_refused() {
+    let bad = yiwang(tempfile::tempdir().unwrap().path(), &["--workers", "0", "migrate"]);
+    assert!(!bad.status.success() && text(&bad).contains("--workers"), "{}", text(&bad));
+}
