@@ -128,7 +128,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// One core is left to the store's writer, the one thread every change passes through: with
 /// every core running requests, the writer waited for a core of its own, and on 2 cores
-/// lifecycles ran 1.2× faster with one worker than with two (BENCHMARKS.md, 7 December).
+/// lifecycles ran 1.19× faster with one worker than with two (BENCHMARKS.md, sixth session of
+/// 7 December).
 fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
 }
