@@ -11,6 +11,7 @@
 
 mod accounts;
 mod attachments;
+mod checkpoint;
 mod evaluation;
 mod notifications;
 mod open311;
@@ -41,6 +42,7 @@ use yiwang_domain::time::Timestamp;
 use yiwang_store::import::History;
 use yiwang_store::{CaseFilter, CasesWithEvents, Change, LedgerHead, OpenCounts, Reference, Result, Store, StoreError};
 
+use crate::checkpoint::WalPages;
 pub use crate::packed::register as register_functions;
 use crate::search::ReportBlocks;
 
@@ -98,14 +100,6 @@ fn tune(c: &Connection) -> Result<()> {
 const STATEMENTS: usize = 256;
 /// How long a group may grow: commits beyond this wait for the next transaction.
 const MAX_GROUP: usize = 1024;
-/// WAL pages written before the writer copies them back into the database (SQLite's default is
-/// 1,000, 4 MB). A page that many steps rewrite (a district's counters, an index's newest leaf)
-/// is copied back once per checkpoint, and each checkpoint waits for two fsyncs, so fewer,
-/// larger checkpoints write less; but a checkpoint runs inside a group's COMMIT, and every
-/// request of that group waits for all of it. 2,500 pages (about 10 MB) keeps that pause under
-/// the intake's latency target: at 10,000, HTTP intake's p99 was 34–38 ms against 19–21 ms,
-/// for 1.08× the lifecycles a second (BENCHMARKS.md, second session of 7 December).
-const WAL_PAGES: u32 = 2_500;
 /// How long committed counter deltas may wait in the journal before the writer adds them.
 const SETTLE_AFTER: Duration = Duration::from_secs(1);
 /// Read-only connections, and so reads at once: more would only queue for the same cores, each
@@ -191,14 +185,14 @@ impl SqliteStore {
         };
         conn.execute_batch(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
-             PRAGMA busy_timeout = 5000; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; \
-             PRAGMA wal_autocheckpoint = {WAL_PAGES};"
+             PRAGMA busy_timeout = 5000; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;"
         ))
         .map_err(backend)?;
         tune(&conn)?;
         migrate(&mut conn)?;
         evaluation::replay_journal(&mut conn)?;
         let ledger = rows::ledger_head(&conn)?;
+        let wal = WalPages::watch(&mut conn)?;
 
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
@@ -207,7 +201,7 @@ impl SqliteStore {
         let (tx, rx) = mpsc::channel();
         let writer_thread = thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || Writer { conn, ledger, journalled: None, sum: evaluation::Sum::default() }.run(rx))
+            .spawn(move || Writer { conn, ledger, wal, journalled: None, sum: evaluation::Sum::default() }.run(rx))
             .map_err(backend)?;
         Ok(SqliteStore {
             path,
@@ -312,6 +306,7 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 struct Writer {
     conn: Connection,
     ledger: LedgerHead,
+    wal: WalPages,
     journalled: Option<Instant>,
     /// A group's counter deltas, summed: kept from group to group, so that its table is not
     /// allocated anew (and its memory faulted in again) for every group.
@@ -320,10 +315,12 @@ struct Writer {
 
 impl Writer {
     fn run(mut self, rx: mpsc::Receiver<Job>) {
+        let mut waiting = None;
         loop {
-            let first = match self.settle_in() {
-                None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
-                Some(wait) => rx.recv_timeout(wait),
+            let first = match (waiting.take(), self.settle_in()) {
+                (Some(job), _) => Ok(job),
+                (None, None) => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+                (None, Some(wait)) => rx.recv_timeout(wait),
             };
             let first = match first {
                 Ok(job) => job,
@@ -358,6 +355,11 @@ impl Writer {
             self.commit_group(group);
             if self.settle_in() == Some(Duration::ZERO) {
                 self.settle_logged();
+            }
+            // No commit waiting: the moment to copy the WAL back, with no request held up.
+            waiting = rx.try_recv().ok();
+            if waiting.is_none() {
+                self.wal.checkpoint_if_due(&self.conn);
             }
         }
         // The store is closing: leave no journal behind.

@@ -1,0 +1,36 @@
+//! The writer copies the WAL back into the database when no commit waits for it, so a store
+//! written one commit at a time keeps a short WAL (SQLite's automatic checkpoint is off: the
+//! store's WAL hook takes its place).
+
+use yiwang_domain::case::{self, Actor, Report};
+use yiwang_domain::time::Timestamp;
+use yiwang_store::conformance::{self, rules};
+use yiwang_store::{Change, Store};
+use yiwang_store_sqlite::{Durability, SqliteStore};
+
+/// The WAL pages after which an idle writer checkpoints (`checkpoint::WAL_PAGES`), with room for
+/// the commit that crossed it; the in-commit limit is four times as many.
+const WAL_BOUND: u64 = 3_000 * (4_096 + 24);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_commit_at_a_time_keeps_the_wal_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), Durability::Normal).unwrap();
+    let rules = rules();
+    let size = |file: &str| std::fs::metadata(dir.path().join(file)).map(|m| m.len()).unwrap_or(0);
+    let mut commits = 0;
+    // Until the database file itself holds 3 MB, which only checkpoints put there.
+    while size("yiwang.db") < 3 << 20 {
+        assert!(commits < 40_000, "the WAL was never copied back");
+        let id = store.allocate_case_ids(1).await.unwrap();
+        let report = Report {
+            description: format!("案卷 {id} ").repeat(40),
+            ..conformance::report("110101001001001", "E0102", 116.4)
+        };
+        let (case, event) = case::open(id, report, &Actor::resident("r"), Timestamp::now(), &rules).unwrap();
+        store.commit(vec![Change { case, event, evaluation: None }]).await.unwrap();
+        commits += 1;
+        assert!(size("yiwang.db-wal") <= WAL_BOUND, "the WAL grew past the idle checkpoint's threshold");
+    }
+    assert_eq!(store.count_cases().await.unwrap(), commits);
+}
