@@ -20,6 +20,7 @@ mod proxies;
 mod rows;
 mod schedule;
 mod search;
+mod wal_vfs;
 mod webhooks;
 
 use std::collections::BTreeSet;
@@ -178,7 +179,15 @@ impl SqliteStore {
         std::fs::create_dir_all(dir)
             .map_err(|e| backend(format!("cannot create data directory {}: {e}", dir.display())))?;
         let path = dir.join("yiwang.db");
-        let mut conn = Connection::open(&path).map_err(backend)?;
+        // Only where every commit ends with a sync may the WAL's frames wait for it (`wal_vfs`).
+        let mut conn = match durability {
+            Durability::Full => {
+                wal_vfs::register().map_err(backend)?;
+                Connection::open_with_flags_and_vfs(&path, OpenFlags::default(), wal_vfs::NAME)
+            }
+            Durability::Normal => Connection::open(&path),
+        }
+        .map_err(backend)?;
         let sync = match durability {
             Durability::Full => "FULL",
             Durability::Normal => "NORMAL",
