@@ -16,6 +16,7 @@ mod evaluation;
 mod notifications;
 mod open311;
 mod packed;
+mod page_cache;
 mod proxies;
 mod rows;
 mod schedule;
@@ -176,6 +177,9 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
 impl SqliteStore {
     /// Opens (creating if needed) `yiwang.db` in `dir` and brings its schema up to date.
     pub fn open(dir: &Path, durability: Durability) -> Result<SqliteStore> {
+        if let Err(rc) = page_cache::install() {
+            tracing::debug!("SQLite was in use before the first store opened ({rc}): its page cache stays as it is");
+        }
         std::fs::create_dir_all(dir)
             .map_err(|e| backend(format!("cannot create data directory {}: {e}", dir.display())))?;
         let path = dir.join("yiwang.db");
