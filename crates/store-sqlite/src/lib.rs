@@ -184,12 +184,15 @@ impl SqliteStore {
             .map_err(|e| backend(format!("cannot create data directory {}: {e}", dir.display())))?;
         let path = dir.join("yiwang.db");
         // Only where every commit ends with a sync may the WAL's frames wait for it (`wal_vfs`).
-        let mut conn = match durability {
-            Durability::Full => {
-                wal_vfs::register().map_err(backend)?;
+        let mut conn = match (durability, wal_vfs::register()) {
+            (Durability::Full, Ok(())) => {
                 Connection::open_with_flags_and_vfs(&path, OpenFlags::default(), wal_vfs::NAME)
             }
-            Durability::Normal => Connection::open(&path),
+            (Durability::Full, Err(e)) => {
+                tracing::warn!("{e}: the WAL is written frame by frame");
+                Connection::open(&path)
+            }
+            (Durability::Normal, _) => Connection::open(&path),
         }
         .map_err(backend)?;
         let sync = match durability {
