@@ -184,15 +184,12 @@ impl SqliteStore {
             .map_err(|e| backend(format!("cannot create data directory {}: {e}", dir.display())))?;
         let path = dir.join("yiwang.db");
         // Only where every commit ends with a sync may the WAL's frames wait for it (`wal_vfs`).
-        let mut conn = match (durability, wal_vfs::register()) {
-            (Durability::Full, Ok(())) => {
-                Connection::open_with_flags_and_vfs(&path, OpenFlags::default(), wal_vfs::NAME)
-            }
-            (Durability::Full, Err(e)) => {
-                tracing::warn!("{e}: the WAL is written frame by frame");
-                Connection::open(&path)
-            }
-            (Durability::Normal, _) => Connection::open(&path),
+        let gather = durability == Durability::Full
+            && wal_vfs::register().inspect_err(|e| tracing::warn!("{e}: the WAL is written frame by frame")).is_ok();
+        let mut conn = if gather {
+            Connection::open_with_flags_and_vfs(&path, OpenFlags::default(), wal_vfs::NAME)
+        } else {
+            Connection::open(&path)
         }
         .map_err(backend)?;
         let sync = match durability {

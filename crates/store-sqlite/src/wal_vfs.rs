@@ -206,39 +206,35 @@ unsafe extern "C" fn file_control(file: *mut ffi::sqlite3_file, op: c_int, arg: 
     unsafe { flushed(file, |m, real| m.xFileControl.expect("unix files take controls")(real, op, arg)) }
 }
 
-unsafe extern "C" fn lock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
+/// Runs `then` on the real file: what needs none of the gathered bytes.
+unsafe fn direct(
+    file: *mut ffi::sqlite3_file,
+    then: impl FnOnce(&ffi::sqlite3_io_methods, *mut ffi::sqlite3_file) -> c_int,
+) -> c_int {
     unsafe {
-        let (wal, m) = wal(file);
-        m.xLock.expect("unix files lock")(wal.real, level)
+        let (wal, methods) = wal(file);
+        then(methods, wal.real)
     }
+}
+
+unsafe extern "C" fn lock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
+    unsafe { direct(file, |m, real| m.xLock.expect("unix files lock")(real, level)) }
 }
 
 unsafe extern "C" fn unlock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
-    unsafe {
-        let (wal, m) = wal(file);
-        m.xUnlock.expect("unix files unlock")(wal.real, level)
-    }
+    unsafe { direct(file, |m, real| m.xUnlock.expect("unix files unlock")(real, level)) }
 }
 
 unsafe extern "C" fn check_reserved_lock(file: *mut ffi::sqlite3_file, out: *mut c_int) -> c_int {
-    unsafe {
-        let (wal, m) = wal(file);
-        m.xCheckReservedLock.expect("unix files lock")(wal.real, out)
-    }
+    unsafe { direct(file, |m, real| m.xCheckReservedLock.expect("unix files lock")(real, out)) }
 }
 
 unsafe extern "C" fn sector_size(file: *mut ffi::sqlite3_file) -> c_int {
-    unsafe {
-        let (wal, m) = wal(file);
-        m.xSectorSize.expect("unix files have sectors")(wal.real)
-    }
+    unsafe { direct(file, |m, real| m.xSectorSize.expect("unix files have sectors")(real)) }
 }
 
 unsafe extern "C" fn device_characteristics(file: *mut ffi::sqlite3_file) -> c_int {
-    unsafe {
-        let (wal, m) = wal(file);
-        m.xDeviceCharacteristics.expect("unix files say")(wal.real)
-    }
+    unsafe { direct(file, |m, real| m.xDeviceCharacteristics.expect("unix files say")(real)) }
 }
 
 #[cfg(test)]
